@@ -1,0 +1,15 @@
+"""graintrain: attention built up from a rice cooker, with every claim trained and measured."""
+
+from .datasets import DATASETS, GRAINS, Dataset, Grain, Split, make_dataset
+from .metrics import Match, accuracy, gate_accuracy, least_squares_optimum, match_experts, mse
+from .models import MODELS, ModelSpec, hand_set, make_model, num_parameters
+from .train import OBJECTIVES, Fit, Recipe, Stage, TrainingDiverged, fit, snapshot_model
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DATASETS", "GRAINS", "Dataset", "Grain", "Split", "make_dataset",
+    "Match", "accuracy", "gate_accuracy", "least_squares_optimum", "match_experts", "mse",
+    "MODELS", "ModelSpec", "hand_set", "make_model", "num_parameters",
+    "OBJECTIVES", "Fit", "Recipe", "Stage", "TrainingDiverged", "fit", "snapshot_model",
+]

@@ -1,0 +1,82 @@
+"""Numbers that judge a trained model: errors, accuracy, the least-squares optimum, matched experts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.optimize import linear_sum_assignment
+from torch import Tensor, nn
+from torch.func import functional_call, jacrev
+
+from .datasets import Dataset, Split
+
+
+@torch.no_grad()
+def mse(model: nn.Module, data: Split) -> float:
+    """Mean squared error, mean (ŷ − y)², or NaN for an empty split."""
+    if len(data) == 0:
+        return float("nan")
+    return (model(data.x, data.z) - data.y).pow(2).mean().item()
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, data: Split) -> float:
+    """The fraction of points whose highest class score is the true class."""
+    return (model(data.x, data.z).argmax(-1) == data.label).float().mean().item()
+
+
+def least_squares_optimum(model: nn.Module, data: Split) -> tuple[float, np.ndarray]:
+    """The lowest MSE a model linear in its parameters can reach, and those parameters: numpy lstsq.
+
+    For such a model ŷ = J·θ, with J the Jacobian of the outputs by the parameters, so the optimum is
+    θ* = argmin ‖J·θ − y‖². Raises ValueError when the model is not linear in its parameters.
+    """
+    params = {k: v.detach() for k, v in model.named_parameters()}
+
+    def outputs(p: dict[str, Tensor]) -> Tensor:
+        return functional_call(model, p, (data.x, data.z))  # (n,)
+
+    jac = jacrev(outputs)(params)  # name -> (n, *shape)
+    design = torch.cat([j.reshape(len(data), -1) for j in jac.values()], dim=1).double()  # (n, P)
+    theta = torch.cat([p.reshape(-1) for p in params.values()]).double()  # (P,)
+    if not torch.allclose(design @ theta, outputs(params).double(), atol=1e-4):
+        raise ValueError(f"{type(model).__name__} is not linear in its parameters")
+    best, *_ = np.linalg.lstsq(design.numpy(), data.y.double().numpy(), rcond=None)
+    return float(np.mean((design.numpy() @ best - data.y.double().numpy()) ** 2)), best
+
+
+@dataclass
+class Match:
+    """Experts paired one-to-one with the true relationships so that the worst error is smallest."""
+
+    expert: list[int]  # expert index for each true class, in class order
+    slopes: list[float]  # the matched experts' slopes, in class order
+    intercepts: list[float]  # and their intercepts
+    error: float  # the largest |slope error| or |intercept error| over the matched pairs
+
+
+def match_experts(model: nn.Module, dataset: Dataset) -> Match:
+    """Pair attention's linear experts with the true lines (scipy's linear_sum_assignment).
+
+    The cost of pairing expert j with class k is max(|s_j − s_k|, |c_j − c_k|); the assignment
+    minimises the total cost over all pairs.
+    """
+    slopes = model.value.weight.detach()[:, 0]  # (K,)
+    intercepts = model.value.bias.detach()  # (K,)
+    cost = torch.maximum((slopes[:, None] - dataset.slopes[None]).abs(),
+                         (intercepts[:, None] - dataset.intercepts[None]).abs())  # (K, C)
+    rows, cols = linear_sum_assignment(cost.numpy())
+    order = np.argsort(cols)
+    expert = [int(rows[i]) for i in order]
+    return Match(expert, [slopes[j].item() for j in expert], [intercepts[j].item() for j in expert],
+                 float(cost[rows, cols].max()))
+
+
+@torch.no_grad()
+def gate_accuracy(model: nn.Module, dataset: Dataset, data: Split) -> float:
+    """The fraction of points whose largest attention weight falls on their own class's expert."""
+    expert = torch.tensor(match_experts(model, dataset).expert)  # (C,)
+    model(data.x, data.z)
+    return (model.weights.argmax(-1) == expert[data.label]).float().mean().item()

@@ -1,0 +1,88 @@
+"""The models, one idea per file, in one registry by name.
+
+Every entry builds its model the same way, ``build(dataset, **options)``, so the CLI, the web app,
+the article and the study all make models alike. Each entry also carries the recipe its claims are
+checked with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from torch import nn
+
+from ..datasets import Dataset
+from ..train import Recipe, Stage
+from .attention import Attention
+from .classifier import Classifier
+from .line import Line
+from .mlp import MLP
+from .pipeline import Pipeline
+from .plane import Plane
+from .relu_switch import ReluSwitch, hand_set
+from .sigma_pi import SigmaPi
+
+# Least squares in a handful of parameters: L-BFGS lands on the optimum in a few iterations.
+CONVEX = Recipe(stages=(Stage("mse", "lbfgs", steps=12, lr=1.0),))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registry entry: how to build the model for a dataset, and how it is trained by default."""
+
+    build: Callable[..., nn.Module]  # build(dataset, **options) -> model
+    about: str
+    recipe: Recipe = CONVEX
+    options: dict = field(default_factory=dict)  # option name -> default, e.g. {"hidden": (10,)}
+    classifies: bool = False  # True: the output is class scores, judged by accuracy, not MSE
+
+
+MODELS: dict[str, ModelSpec] = {
+    "line": ModelSpec(lambda ds: Line(), "y = w·x + b, 2 parameters"),
+    "plane": ModelSpec(lambda ds: Plane(), "y = a·x + b·d + c, 3 parameters"),
+    "sigma-pi": ModelSpec(lambda ds: SigmaPi(), "y = a·x + b·x·d + c, 3 parameters"),
+    "mlp": ModelSpec(
+        lambda ds, hidden=(10,): MLP(tuple(hidden)),
+        "ReLU network on (x, d); --hidden 2 has 9 parameters, --hidden 10 has 41",
+        Recipe(stages=(Stage("mse", "adam", steps=400, lr=0.05),), restarts=3),
+        options={"hidden": (10,)}),
+    "classifier": ModelSpec(
+        lambda ds: Classifier(ds.num_classes), "softmax over grain types, from d",
+        Recipe(stages=(Stage("cross-entropy", "lbfgs", steps=25, lr=1.0),)),
+        classifies=True),
+    "pipeline": ModelSpec(
+        lambda ds: Pipeline(ds.num_classes), "classifier, then a hard switch to one line per grain",
+        Recipe(stages=(Stage("labelled", "lbfgs", steps=25, lr=1.0),))),
+    "relu-switch": ModelSpec(
+        lambda ds: ReluSwitch(ds.num_classes),
+        "ReLU units on x and the class probabilities, held off by inhibitory weights",
+        Recipe(stages=(Stage("mse", "adam", steps=500, lr=0.05),), restarts=3)),
+    "attention": ModelSpec(
+        lambda ds, experts=None: Attention(experts or ds.num_classes),
+        "y = Σ_k softmax(K(d))_k · V(x)_k with linear K and V, 4K parameters",
+        Recipe(stages=(Stage("mixture", "lbfgs", steps=200, lr=1.0, scale=0.1),
+                       Stage("mse", "lbfgs", steps=200, lr=1.0)), restarts=3),
+        options={"experts": None}),
+}
+
+
+def make_model(name: str, dataset: Dataset, **options) -> nn.Module:
+    """Build a registered model for a dataset; options (hidden, experts) go to the model's builder."""
+    if name not in MODELS:
+        raise KeyError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
+    spec = MODELS[name]
+    unknown = set(options) - set(spec.options)
+    if unknown:
+        takes = ", ".join(spec.options) or "no options"
+        raise ValueError(f"model {name!r} does not take {', '.join(sorted(unknown))} (it takes {takes})")
+    return spec.build(dataset, **options)
+
+
+def num_parameters(model: nn.Module) -> int:
+    """The number of trainable numbers in a model."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+__all__ = ["MODELS", "ModelSpec", "make_model", "num_parameters", "Attention", "Classifier", "Line",
+           "MLP", "Pipeline", "Plane", "ReluSwitch", "SigmaPi", "hand_set"]

@@ -1,0 +1,20 @@
+"""A ReLU network on (x, z): it bends a plane into flat pieces, one kink per hidden unit."""
+
+import torch
+from torch import Tensor, nn
+
+
+class MLP(nn.Module):
+    """y = W_L·relu(… relu(W_1·[x, z] + b_1) …) + b_L; hidden=(2,) has 9 parameters, (10,) has 41."""
+
+    def __init__(self, hidden: tuple[int, ...] = (10,)):
+        super().__init__()
+        sizes = [2, *hidden, 1]
+        layers: list[nn.Module] = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+        self.layers = nn.Sequential(*layers[:-1])  # no ReLU on the output: water can be any amount
+
+    def forward(self, x: Tensor, z: Tensor) -> Tensor:
+        inputs = torch.stack([x, z], dim=-1)  # (n, 2)
+        return self.layers(inputs).squeeze(-1)  # (n,)

@@ -1,0 +1,49 @@
+"""A ReLU switch: each grain's line passes only while no other grain looks likely.
+
+The classifier's probabilities enter every unit beside x. A large negative weight on the other
+grains' probabilities drives a wrong unit below zero, where the ReLU shuts it: a diode held off by
+inhibition.
+"""
+
+import torch
+from torch import Tensor, nn
+
+from .classifier import Classifier
+
+
+class ReluSwitch(nn.Module):
+    """y = Σ_k relu(w_k·x + Σ_j u_kj·p_j(z) + b_k), with p the classifier's softmax."""
+
+    def __init__(self, classes: int = 3):
+        super().__init__()
+        self.classifier = Classifier(classes)
+        self.units = nn.Linear(1 + classes, classes)  # unit k sees [x, p_1 … p_C]
+        self.passed: Tensor | None = None  # what each unit let through last time: for figures
+
+    def forward(self, x: Tensor, z: Tensor) -> Tensor:
+        return self.switch(x, self.classifier.probabilities(z))
+
+    def switch(self, x: Tensor, p: Tensor) -> Tensor:
+        """The output for given class probabilities p (n, C), so a reader can set them by hand."""
+        inputs = torch.cat([x.unsqueeze(-1), p], dim=-1)  # (n, 1 + C)
+        h = torch.relu(self.units(inputs))  # (n, C) one gated line per class
+        self.passed = h.detach()
+        return h.sum(-1)  # (n,)
+
+
+def hand_set(slopes=(2.0, 3.0, 1.0), darkness=(0.0, 0.5, 0.95), inhibition: float = 100.0,
+             sharpness: float = 200.0) -> ReluSwitch:
+    """The switch wired by hand: unit k has weight slope_k on x, 0 on p_k, −inhibition on p_j≠k.
+
+    The classifier scores s_k = sharpness·(d_k·z − d_k²/2), so the grain of nearest darkness wins.
+    """
+    model = ReluSwitch(len(slopes))
+    d = torch.tensor(darkness)  # (C,)
+    with torch.no_grad():
+        model.classifier.score.weight.copy_(sharpness * d.unsqueeze(-1))
+        model.classifier.score.bias.copy_(-sharpness * d * d / 2)
+        model.units.weight.zero_()
+        model.units.weight[:, 0] = torch.tensor(slopes)
+        model.units.weight[:, 1:] = -inhibition * (1 - torch.eye(len(slopes)))
+        model.units.bias.zero_()
+    return model

@@ -1,0 +1,210 @@
+"""The one trainer: full-batch gradient descent in stages, seeded, with restarts and snapshots."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .datasets import Split
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One phase of training: what to minimise, with which optimizer, for how many full-batch steps."""
+
+    objective: str = "mse"  # a name in OBJECTIVES
+    optimizer: str = "adam"  # adam | sgd | lbfgs
+    steps: int = 500  # full-batch steps; for lbfgs, iterations (each may evaluate the loss a few times)
+    lr: float = 0.05  # step size; lbfgs scales its line search from it
+    scale: float = 0.1  # mixture only: the spread s each expert allows around its answer
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A whole run: the stages in order, how many fresh starts to try, and the seed of the first."""
+
+    stages: tuple[Stage, ...] = (Stage(),)
+    restarts: int = 1  # train from this many random starts and keep the lowest final training loss
+    seed: int = 0  # start r is seeded with seed·1000 + r, so runs repeat exactly
+    snapshots: int = 0  # parameter snapshots spread evenly over the run, for replays (0: none)
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+# Objectives: each maps (model, data, stage) to a scalar loss.
+
+def mse(model: nn.Module, data: Split, stage: Stage) -> Tensor:
+    """Blended squared error: mean (ŷ − y)², where attention's experts may cooperate."""
+    return (model(data.x, data.z) - data.y).pow(2).mean()
+
+
+def mixture(model: nn.Module, data: Split, stage: Stage) -> Tensor:
+    """Mixture likelihood (Jacobs et al. 1991): −mean log Σ_k g_k·exp(−(y − v_k)²/2s²).
+
+    Each point is explained by one expert at a time, so the experts compete for points instead of
+    adding up to them. Needs a model with ``experts(x, z) -> (log weights, values)``.
+    """
+    log_g, v = model.experts(data.x, data.z)  # (n, K), (n, K)
+    fit = -(data.y.unsqueeze(-1) - v).pow(2) / (2 * stage.scale**2)  # (n, K)
+    return -(log_g + fit).logsumexp(-1).mean()
+
+
+def cross_entropy(model: nn.Module, data: Split, stage: Stage) -> Tensor:
+    """−mean log p_label: the classifier's scores against the true class."""
+    return F.cross_entropy(model(data.x, data.z), data.label)
+
+
+def labelled(model: nn.Module, data: Split, stage: Stage) -> Tensor:
+    """Cross-entropy of the model's own classifier on the labels, plus the MSE of its output.
+
+    For models built on a classifier (pipeline, relu-switch): the labels teach the classifier what
+    each grain is, while the water teaches the rest.
+    """
+    classify = F.cross_entropy(model.classifier(data.x, data.z), data.label)
+    return classify + mse(model, data, stage)
+
+
+OBJECTIVES: dict[str, Callable[[nn.Module, Split, Stage], Tensor]] = {
+    "mse": mse,
+    "mixture": mixture,
+    "cross-entropy": cross_entropy,
+    "labelled": labelled,
+}
+OPTIMIZERS = ("adam", "sgd", "lbfgs")
+
+
+@dataclass
+class Fit:
+    """What training left: the best model, its loss curve, snapshots, and every start's final loss."""
+
+    model: nn.Module
+    losses: list[float]  # the objective at every step of the kept start, stages one after another
+    snapshots: list[tuple[int, dict[str, Tensor]]] = field(default_factory=list)  # (step, params)
+    final_losses: list[float] = field(default_factory=list)  # one per start, in order
+    best: int = 0  # which start was kept
+    seconds: float = 0.0
+
+
+def _optimizer(stage: Stage, params: list[Tensor]) -> torch.optim.Optimizer:
+    if stage.optimizer == "adam":
+        return torch.optim.Adam(params, lr=stage.lr)
+    if stage.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=stage.lr)
+    if stage.optimizer == "lbfgs":
+        # One iteration per step() call, so every step is seen; the curvature memory carries over.
+        return torch.optim.LBFGS(params, lr=stage.lr, max_iter=1, history_size=50,
+                                 line_search_fn="strong_wolfe", tolerance_grad=1e-12,
+                                 tolerance_change=1e-15)
+    raise ValueError(f"unknown optimizer {stage.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
+
+
+def check(recipe: Recipe) -> None:
+    """Raise ValueError for a recipe that cannot run, naming the bad field and the valid choices."""
+    if not recipe.stages:
+        raise ValueError("a recipe needs at least one stage")
+    if not 1 <= recipe.restarts <= 999:
+        raise ValueError(f"restarts must be between 1 and 999, got {recipe.restarts}")
+    for s in recipe.stages:
+        if s.objective not in OBJECTIVES:
+            raise ValueError(f"unknown objective {s.objective!r}; choose one of: {', '.join(OBJECTIVES)}")
+        if s.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {s.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
+        if s.steps < 0:
+            raise ValueError(f"steps must be 0 or more, got {s.steps}")
+        if not (s.lr > 0 and math.isfinite(s.lr)):
+            raise ValueError(f"the learning rate must be a positive number, got {s.lr}")
+        if not s.scale > 0:
+            raise ValueError(f"the mixture scale must be positive, got {s.scale}")
+
+
+def _snapshot_steps(recipe: Recipe) -> set[int]:
+    total = sum(s.steps for s in recipe.stages)
+    if recipe.snapshots <= 0:
+        return set()
+    count = min(recipe.snapshots, total + 1)
+    return {round(i * total / max(count - 1, 1)) for i in range(count)}
+
+
+def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
+                on_step: Callable[[int, int, float], None] | None) -> Fit:
+    """Run every stage on one model; raises TrainingDiverged at the first non-finite loss."""
+    total = sum(s.steps for s in recipe.stages)
+    keep = _snapshot_steps(recipe)
+    fit = Fit(model, [])
+    step = 0
+
+    def snap() -> None:
+        if step in keep:
+            fit.snapshots.append((step, {k: v.detach().clone() for k, v in model.state_dict().items()}))
+
+    snap()
+    for number, stage in enumerate(recipe.stages, 1):
+        objective = OBJECTIVES[stage.objective]
+        opt = _optimizer(stage, [p for p in model.parameters() if p.requires_grad])
+
+        def closure() -> Tensor:
+            opt.zero_grad()
+            loss = objective(model, data, stage)
+            loss.backward()
+            return loss
+
+        for _ in range(stage.steps):
+            loss = opt.step(closure).item()  # the loss before this step's update
+            step += 1
+            if not math.isfinite(loss):
+                raise TrainingDiverged(
+                    f"the loss became {loss} at step {step} (stage {number}: {stage.optimizer}, "
+                    f"lr {stage.lr}, start {start}); try a lower learning rate, e.g. --lr {stage.lr / 10:g}")
+            fit.losses.append(loss)
+            snap()
+            if on_step is not None:
+                on_step(step, total, loss)
+    with torch.no_grad():
+        last = OBJECTIVES[recipe.stages[-1].objective](model, data, recipe.stages[-1]).item()
+    if not math.isfinite(last):
+        raise TrainingDiverged(f"the loss became {last} after the last step ({step}); "
+                               "try a lower learning rate")
+    fit.final_losses = [last]
+    return fit
+
+
+def fit(build: Callable[[], nn.Module], data: Split, recipe: Recipe = Recipe(),
+        on_step: Callable[[int, int, float], None] | None = None) -> Fit:
+    """Train ``build()`` on ``data`` by the recipe, from each of ``recipe.restarts`` seeded starts.
+
+    ``on_step(step, total, loss)`` is called after every step, counting over all starts.
+    Returns the start with the lowest final training loss (of the last stage's objective).
+    """
+    check(recipe)
+    began = time.perf_counter()
+    per_start = sum(s.steps for s in recipe.stages)
+    best: Fit | None = None
+    finals = []
+    for start in range(recipe.restarts):
+        torch.manual_seed(recipe.seed * 1000 + start)
+        report = None if on_step is None else (
+            lambda s, _t, loss, base=start * per_start: on_step(base + s, per_start * recipe.restarts, loss))
+        run = _train_once(build(), data, recipe, start, report)
+        finals.append(run.final_losses[0])
+        if best is None or finals[-1] < best.final_losses[0]:
+            best = run
+            best.best = start
+    best.final_losses = finals
+    best.seconds = time.perf_counter() - began
+    return best
+
+
+def snapshot_model(fit_: Fit, index: int) -> nn.Module:
+    """A copy of the kept model with the parameters of snapshot ``index``, for replaying training."""
+    model = copy.deepcopy(fit_.model)
+    model.load_state_dict(fit_.snapshots[index][1])
+    return model
