@@ -64,13 +64,10 @@ def cross_entropy(model: nn.Module, data: Split, stage: Stage) -> Tensor:
 
 
 def labelled(model: nn.Module, data: Split, stage: Stage) -> Tensor:
-    """Cross-entropy of the model's own classifier on the labels, plus the MSE of its output.
-
-    For models built on a classifier (pipeline, relu-switch): the labels teach the classifier what
-    each grain is, while the water teaches the rest.
-    """
+    """For models built on a classifier: its cross-entropy on the labels, plus the squared error of
+    the rest given the true class, so that each part learns from its own target."""
     classify = F.cross_entropy(model.classifier(data.x, data.z), data.label)
-    return classify + mse(model, data, stage)
+    return classify + (model.with_labels(data.x, data.label) - data.y).pow(2).mean()
 
 
 OBJECTIVES: dict[str, Callable[[nn.Module, Split, Stage], Tensor]] = {
@@ -80,6 +77,15 @@ OBJECTIVES: dict[str, Callable[[nn.Module, Split, Stage], Tensor]] = {
     "labelled": labelled,
 }
 OPTIMIZERS = ("adam", "sgd", "lbfgs")
+
+# Which models each objective can train, and what to tell the reader when it cannot.
+APPLIES: dict[str, tuple[Callable[[nn.Module], bool], str]] = {
+    "mse": (lambda m: not hasattr(m, "probabilities"), "a model that predicts water"),
+    "mixture": (lambda m: hasattr(m, "experts"), "a model with experts (attention)"),
+    "cross-entropy": (lambda m: hasattr(m, "probabilities"), "a classifier"),
+    "labelled": (lambda m: hasattr(m, "with_labels"), "a model built on a classifier "
+                 "(pipeline, relu-switch)"),
+}
 
 
 @dataclass
@@ -107,8 +113,8 @@ def _optimizer(stage: Stage, params: list[Tensor]) -> torch.optim.Optimizer:
     raise ValueError(f"unknown optimizer {stage.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
 
 
-def check(recipe: Recipe) -> None:
-    """Raise ValueError for a recipe that cannot run, naming the bad field and the valid choices."""
+def check(recipe: Recipe, model: nn.Module | None = None) -> None:
+    """Raise ValueError for a recipe that cannot run (on this model), naming what is wrong."""
     if not recipe.stages:
         raise ValueError("a recipe needs at least one stage")
     if not 1 <= recipe.restarts <= 999:
@@ -124,6 +130,10 @@ def check(recipe: Recipe) -> None:
             raise ValueError(f"the learning rate must be a positive number, got {s.lr}")
         if not s.scale > 0:
             raise ValueError(f"the mixture scale must be positive, got {s.scale}")
+        applies, needs = APPLIES[s.objective]
+        if model is not None and not applies(model):
+            raise ValueError(f"the {s.objective} objective needs {needs}, "
+                             f"not {type(model).__name__}")
 
 
 def _snapshot_steps(recipe: Recipe) -> set[int]:
@@ -184,7 +194,6 @@ def fit(build: Callable[[], nn.Module], data: Split, recipe: Recipe = Recipe(),
     ``on_step(step, total, loss)`` is called after every step, counting over all starts.
     Returns the start with the lowest final training loss (of the last stage's objective).
     """
-    check(recipe)
     began = time.perf_counter()
     per_start = sum(s.steps for s in recipe.stages)
     best: Fit | None = None
@@ -193,7 +202,9 @@ def fit(build: Callable[[], nn.Module], data: Split, recipe: Recipe = Recipe(),
         torch.manual_seed(recipe.seed * 1000 + start)
         report = None if on_step is None else (
             lambda s, _t, loss, base=start * per_start: on_step(base + s, per_start * recipe.restarts, loss))
-        run = _train_once(build(), data, recipe, start, report)
+        model = build()
+        check(recipe, model)
+        run = _train_once(model, data, recipe, start, report)
         finals.append(run.final_losses[0])
         if best is None or finals[-1] < best.final_losses[0]:
             best = run

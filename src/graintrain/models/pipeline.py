@@ -18,3 +18,8 @@ class Pipeline(nn.Module):
         choice = self.classifier(x, z).argmax(-1)  # (n,) which line to use
         answers = self.lines(x.unsqueeze(-1))  # (n, C) every line's answer
         return answers.gather(-1, choice.unsqueeze(-1)).squeeze(-1)  # (n,)
+
+    def with_labels(self, x: Tensor, label: Tensor) -> Tensor:
+        """The output when the true class is known: how each line is trained on its own grain."""
+        answers = self.lines(x.unsqueeze(-1))  # (n, C)
+        return answers.gather(-1, label.unsqueeze(-1)).squeeze(-1)  # (n,)

@@ -6,6 +6,7 @@ inhibition.
 """
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .classifier import Classifier
@@ -19,6 +20,19 @@ class ReluSwitch(nn.Module):
         self.classifier = Classifier(classes)
         self.units = nn.Linear(1 + classes, classes)  # unit k sees [x, p_1 … p_C]
         self.passed: Tensor | None = None  # what each unit let through last time: for figures
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Start every unit open: a positive weight on x and bias 1, so each passes for every grain.
+
+        Training then learns which grains should hold each unit off. A unit started closed for all
+        points never gets a gradient, and stays dead.
+        """
+        self.classifier.score.reset_parameters()
+        with torch.no_grad():
+            self.units.weight.uniform_(-0.5, 0.5)
+            self.units.weight[:, 0].uniform_(0.5, 1.5)
+            self.units.bias.fill_(1.0)
 
     def forward(self, x: Tensor, z: Tensor) -> Tensor:
         return self.switch(x, self.classifier.probabilities(z))
@@ -29,6 +43,10 @@ class ReluSwitch(nn.Module):
         h = torch.relu(self.units(inputs))  # (n, C) one gated line per class
         self.passed = h.detach()
         return h.sum(-1)  # (n,)
+
+    def with_labels(self, x: Tensor, label: Tensor) -> Tensor:
+        """The output when the true class is known: the switch fed one-hot probabilities."""
+        return self.switch(x, F.one_hot(label, self.units.out_features).float())  # (n,)
 
 
 def hand_set(slopes=(2.0, 3.0, 1.0), darkness=(0.0, 0.5, 0.95), inhibition: float = 100.0,

@@ -1,0 +1,238 @@
+"""The graintrain command: fit a registered model to a registered dataset, and list both registries."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import metrics
+from .datasets import DATASETS, make_dataset
+from .models import MODELS, make_model, num_parameters
+from .train import OBJECTIVES, OPTIMIZERS, Recipe, TrainingDiverged, check, fit
+
+
+class UsageError(Exception):
+    """A bad name, flag or value on the command line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line and status 2, never a usage dump or traceback
+        raise UsageError(message)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**31:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 2147483647, got {text!r}")
+    return value
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected layer sizes such as 10 or 3,2, got {text!r}") from None
+    if not sizes or any(not 1 <= s <= 256 for s in sizes):
+        raise argparse.ArgumentTypeError(f"each hidden size must be from 1 to 256, got {text!r}")
+    return sizes
+
+
+def _number(low: float, strict: bool):
+    """A parser for finite numbers above ``low`` (or from ``low`` when not strict)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not (value > low if strict else value >= low) or value == float("inf"):
+            raise argparse.ArgumentTypeError(
+                f"expected a number {'above' if strict else 'of at least'} {low:g}, got {text!r}")
+        return value
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface, with its subcommands fit, models and datasets."""
+    parser = _Parser(prog="graintrain", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
+                                metavar="{fit,models,datasets}")
+    f = sub.add_parser("fit", help="train a model on a dataset and print what it learned")
+    f.add_argument("model", choices=list(MODELS), metavar="MODEL",
+                   help=f"one of: {', '.join(MODELS)}")
+    f.add_argument("dataset", choices=list(DATASETS), metavar="DATASET",
+                   help=f"one of: {', '.join(DATASETS)}")
+    f.add_argument("--hidden", type=_hidden, help="mlp: hidden layer sizes, e.g. 10 or 3,2")
+    f.add_argument("--experts", type=_positive_int, help="attention: number of experts K "
+                   "(default: the dataset's number of classes)")
+    f.add_argument("--relationships", type=_positive_int,
+                   help="switchboard: number of hidden lines (default 5)")
+    f.add_argument("--n", type=_positive_int, help="number of training points")
+    f.add_argument("--noise", type=_number(0, strict=False), help="noise standard deviation on the water")
+    f.add_argument("--seed", type=_seed, default=0, help="seed for the data and the model (default 0)")
+    f.add_argument("--steps", type=_positive_int, help="steps of a single-stage run")
+    f.add_argument("--lr", type=_number(0, strict=True), help="learning rate of a single-stage run")
+    f.add_argument("--optimizer", choices=OPTIMIZERS, help="optimizer of a single-stage run")
+    f.add_argument("--objective", choices=list(OBJECTIVES), help="objective of a single-stage run")
+    f.add_argument("--restarts", type=_positive_int, help="random starts to try; the best is kept")
+    f.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    sub.add_parser("models", help="list the registered models")
+    sub.add_parser("datasets", help="list the registered datasets")
+    return parser
+
+
+def recipe_for(model: str, args: argparse.Namespace) -> Recipe:
+    """The model's registered recipe; --steps/--lr/--optimizer/--objective make it one stage."""
+    recipe = MODELS[model].recipe
+    override = {k: getattr(args, k) for k in ("steps", "lr", "optimizer", "objective")
+                if getattr(args, k) is not None}
+    stages = recipe.stages
+    if override:  # one stage, starting from the first registered one's settings
+        stages = (dataclasses.replace(stages[0], **override),)
+    return dataclasses.replace(recipe, stages=stages, seed=args.seed,
+                               restarts=args.restarts or recipe.restarts)
+
+
+def _named_parameters(model: torch.nn.Module) -> dict:
+    return {name: (p.item() if p.numel() == 1 else p.detach().flatten().tolist())
+            for name, p in model.named_parameters()}
+
+
+def run_fit(args: argparse.Namespace, console: Console) -> dict:
+    """Train as the arguments say, showing progress on stderr; return the JSON-ready summary."""
+    spec = MODELS[args.model]
+    options = {}
+    if args.hidden is not None:
+        options["hidden"] = args.hidden
+    if args.experts is not None:
+        options["experts"] = args.experts
+    for name in options:
+        if name not in spec.options:
+            takers = [m for m, s in MODELS.items() if name in s.options]
+            raise UsageError(f"--{name} applies to {', '.join(takers)}, not to {args.model}")
+    data_options = {}
+    if args.relationships is not None:
+        if args.dataset != "switchboard":
+            raise UsageError(f"--relationships applies to switchboard, not to {args.dataset}")
+        data_options["relationships"] = args.relationships
+    dataset = make_dataset(args.dataset, n=args.n, noise=args.noise, seed=args.seed, **data_options)
+    recipe = recipe_for(args.model, args)
+    try:
+        check(recipe, make_model(args.model, dataset, **options))
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+    total = sum(s.steps for s in recipe.stages) * recipe.restarts
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                  TextColumn("step {task.completed}/{task.total}  loss {task.fields[loss]}"),
+                  TimeElapsedColumn(), console=console, transient=True,
+                  disable=not console.is_terminal) as progress:
+        task = progress.add_task(f"{args.model} on {args.dataset}", total=total, loss="…")
+        result = fit(lambda: make_model(args.model, dataset, **options), dataset.train, recipe,
+                     on_step=lambda step, _total, loss: progress.update(
+                         task, completed=step, loss=f"{loss:.4g}"))
+    model = result.model
+    near = dataset.test.subset(~dataset.test.far)
+    far = dataset.test.subset(dataset.test.far)
+    summary = {
+        "model": args.model,
+        "dataset": args.dataset,
+        "parameters": _named_parameters(model),
+        "num_parameters": num_parameters(model),
+        "seconds": round(result.seconds, 4),
+        "restarts": recipe.restarts,
+        "kept_start": result.best,
+        "seed": args.seed,
+    }
+    if spec.classifies:
+        summary |= {"train_mse": None, "test_mse": None,
+                    "train_accuracy": metrics.accuracy(model, dataset.train),
+                    "test_accuracy": metrics.accuracy(model, dataset.test)}
+    else:
+        summary |= {"train_mse": metrics.mse(model, dataset.train), "test_mse": metrics.mse(model, near),
+                    "extrapolation_mse": metrics.mse(model, far), "noise_floor": dataset.noise**2}
+    if args.model == "attention":
+        match = metrics.match_experts(model, dataset)
+        summary["experts"] = {"classes": list(dataset.classes), "slopes": match.slopes,
+                              "intercepts": match.intercepts, "true_slopes": dataset.slopes.tolist(),
+                              "true_intercepts": dataset.intercepts.tolist(),
+                              "largest_error": match.error}
+    return summary
+
+
+def _print_summary(summary: dict, console: Console) -> None:
+    table = Table(title=f"{summary['model']} on {summary['dataset']}", show_header=False)
+    for name, value in summary["parameters"].items():
+        shown = f"{value:.4f}" if isinstance(value, float) else "[" + ", ".join(f"{v:.3f}" for v in value) + "]"
+        table.add_row(name, shown)
+    console.print(table)
+    console.print(f"parameters: {summary['num_parameters']}   "
+                  f"time: {summary['seconds']:.2f} s   starts: {summary['restarts']}")
+    if summary.get("train_accuracy") is not None:
+        console.print(f"train accuracy: {summary['train_accuracy']:.3f}   "
+                      f"test accuracy: {summary['test_accuracy']:.3f}")
+    else:
+        console.print(f"train MSE: {summary['train_mse']:.4f}   test MSE: {summary['test_mse']:.4f}   "
+                      f"far MSE: {summary['extrapolation_mse']:.4f}   "
+                      f"noise floor: {summary['noise_floor']:.4f}")
+    if "experts" in summary:
+        e = summary["experts"]
+        rows = Table("class", "learned slope", "true slope", "learned intercept", "true intercept",
+                     title="experts, matched to the true lines")
+        for row in zip(e["classes"], e["slopes"], e["true_slopes"], e["intercepts"], e["true_intercepts"]):
+            rows.add_row(row[0], *(f"{v:.3f}" for v in row[1:]))
+        console.print(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``graintrain`` command; returns the exit status."""
+    out, err = Console(), Console(stderr=True)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "models":
+            for name, spec in MODELS.items():
+                out.print(f"{name:12} {spec.about}", highlight=False)
+        elif args.command == "datasets":
+            for name, spec in DATASETS.items():
+                out.print(f"{name:13} {spec.about}", highlight=False)
+        else:
+            torch.set_num_threads(1)  # tiny tensors: threads cost more than they give
+            summary = run_fit(args, err)
+            if args.json:
+                print(json.dumps(summary))
+            else:
+                _print_summary(summary, out)
+    except UsageError as e:
+        print(f"graintrain: error: {e}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as e:
+        print(f"graintrain: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("graintrain: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
