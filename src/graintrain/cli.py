@@ -217,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
                 out.print(f"{name:13} {spec.about}", highlight=False)
         else:
             torch.set_num_threads(1)  # tiny tensors: threads cost more than they give
+            import torch._dynamo  # noqa: F401  the first optimizer step imports it (~1 s): not training time
             summary = run_fit(args, err)
             if args.json:
                 print(json.dumps(summary))

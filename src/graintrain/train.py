@@ -15,6 +15,9 @@ from torch import Tensor, nn
 from .datasets import Split
 
 
+LR = {"adam": 0.05, "sgd": 0.05, "lbfgs": 1.0}  # each optimizer's usual step size on these problems
+
+
 @dataclass(frozen=True)
 class Stage:
     """One phase of training: what to minimise, with which optimizer, for how many full-batch steps."""
@@ -22,8 +25,13 @@ class Stage:
     objective: str = "mse"  # a name in OBJECTIVES
     optimizer: str = "adam"  # adam | sgd | lbfgs
     steps: int = 500  # full-batch steps; for lbfgs, iterations (each may evaluate the loss a few times)
-    lr: float = 0.05  # step size; lbfgs scales its line search from it
+    lr: float | None = None  # step size (lbfgs: first trial step of a line search); None: LR[optimizer]
     scale: float = 0.1  # mixture only: the spread s each expert allows around its answer
+
+    @property
+    def step_size(self) -> float:
+        """The learning rate in force: lr, or the optimizer's usual one."""
+        return LR.get(self.optimizer, 0.05) if self.lr is None else self.lr
 
 
 @dataclass(frozen=True)
@@ -101,13 +109,14 @@ class Fit:
 
 
 def _optimizer(stage: Stage, params: list[Tensor]) -> torch.optim.Optimizer:
+    lr = stage.step_size
     if stage.optimizer == "adam":
-        return torch.optim.Adam(params, lr=stage.lr)
+        return torch.optim.Adam(params, lr=lr)
     if stage.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=stage.lr)
+        return torch.optim.SGD(params, lr=lr)
     if stage.optimizer == "lbfgs":
         # One iteration per step() call, so every step is seen; the curvature memory carries over.
-        return torch.optim.LBFGS(params, lr=stage.lr, max_iter=1, history_size=50,
+        return torch.optim.LBFGS(params, lr=lr, max_iter=1, history_size=50,
                                  line_search_fn="strong_wolfe", tolerance_grad=1e-12,
                                  tolerance_change=1e-15)
     raise ValueError(f"unknown optimizer {stage.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
@@ -126,7 +135,7 @@ def check(recipe: Recipe, model: nn.Module | None = None) -> None:
             raise ValueError(f"unknown optimizer {s.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
         if s.steps < 0:
             raise ValueError(f"steps must be 0 or more, got {s.steps}")
-        if not (s.lr > 0 and math.isfinite(s.lr)):
+        if s.lr is not None and not (s.lr > 0 and math.isfinite(s.lr)):
             raise ValueError(f"the learning rate must be a positive number, got {s.lr}")
         if not s.scale > 0:
             raise ValueError(f"the mixture scale must be positive, got {s.scale}")
@@ -159,6 +168,7 @@ def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
     snap()
     for number, stage in enumerate(recipe.stages, 1):
         objective = OBJECTIVES[stage.objective]
+        lr = stage.step_size
         opt = _optimizer(stage, [p for p in model.parameters() if p.requires_grad])
 
         def closure() -> Tensor:
@@ -173,7 +183,7 @@ def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
             if not math.isfinite(loss):
                 raise TrainingDiverged(
                     f"the loss became {loss} at step {step} (stage {number}: {stage.optimizer}, "
-                    f"lr {stage.lr}, start {start}); try a lower learning rate, e.g. --lr {stage.lr / 10:g}")
+                    f"lr {lr:g}, start {start}); try a lower learning rate, e.g. --lr {lr / 10:g}")
             fit.losses.append(loss)
             snap()
             if on_step is not None:

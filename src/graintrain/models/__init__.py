@@ -24,7 +24,7 @@ from .relu_switch import ReluSwitch, hand_set
 from .sigma_pi import SigmaPi
 
 # Least squares in a handful of parameters: L-BFGS lands on the optimum in a few iterations.
-CONVEX = Recipe(stages=(Stage("mse", "lbfgs", steps=12, lr=1.0),))
+CONVEX = Recipe(stages=(Stage("mse", "lbfgs", steps=12),))
 
 
 @dataclass(frozen=True)
@@ -45,24 +45,26 @@ MODELS: dict[str, ModelSpec] = {
     "mlp": ModelSpec(
         lambda ds, hidden=(10,): MLP(tuple(hidden)),
         "ReLU network on (x, d); --hidden 2 has 9 parameters, --hidden 10 has 41",
-        Recipe(stages=(Stage("mse", "adam", steps=400, lr=0.05),), restarts=3),
+        # Adam finds a basin, L-BFGS settles in it; several starts, since ReLU units can die.
+        Recipe(stages=(Stage("mse", "adam", steps=400), Stage("mse", "lbfgs", steps=100)),
+               restarts=3),
         options={"hidden": (10,)}),
     "classifier": ModelSpec(
         lambda ds: Classifier(ds.num_classes), "softmax over grain types, from d",
-        Recipe(stages=(Stage("cross-entropy", "lbfgs", steps=25, lr=1.0),)),
+        Recipe(stages=(Stage("cross-entropy", "lbfgs", steps=25),)),
         classifies=True),
     "pipeline": ModelSpec(
         lambda ds: Pipeline(ds.num_classes), "classifier, then a hard switch to one line per grain",
-        Recipe(stages=(Stage("labelled", "lbfgs", steps=25, lr=1.0),))),
+        Recipe(stages=(Stage("labelled", "adam", steps=300, lr=0.1),))),
     "relu-switch": ModelSpec(
         lambda ds: ReluSwitch(ds.num_classes),
         "ReLU units on x and the class probabilities, held off by inhibitory weights",
-        Recipe(stages=(Stage("mse", "adam", steps=500, lr=0.05),), restarts=3)),
+        Recipe(stages=(Stage("labelled", "adam", steps=600, lr=0.05),), restarts=2)),
     "attention": ModelSpec(
         lambda ds, experts=None: Attention(experts or ds.num_classes),
         "y = Σ_k softmax(K(d))_k · V(x)_k with linear K and V, 4K parameters",
-        Recipe(stages=(Stage("mixture", "lbfgs", steps=200, lr=1.0, scale=0.1),
-                       Stage("mse", "lbfgs", steps=200, lr=1.0)), restarts=3),
+        Recipe(stages=(Stage("mixture", "lbfgs", steps=200, scale=0.1),
+                       Stage("mse", "lbfgs", steps=200)), restarts=3),
         options={"experts": None}),
 }
 

@@ -1,0 +1,18 @@
+import pytest
+import torch
+
+torch.set_num_threads(1)  # the models are tiny: one thread is fastest and keeps runs repeatable
+
+
+@pytest.fixture
+def trained():
+    """Train a registered model on a registered dataset with its registered recipe."""
+    from graintrain import MODELS, Recipe, fit, make_dataset, make_model
+    import dataclasses
+
+    def train(model: str, dataset: str, seed: int = 0, recipe: Recipe | None = None, **options):
+        data = make_dataset(dataset, seed=seed)
+        recipe = dataclasses.replace(recipe or MODELS[model].recipe, seed=seed)
+        result = fit(lambda: make_model(model, data, **options), data.train, recipe)
+        return result.model, data, result
+    return train
