@@ -2,7 +2,8 @@
 
 from .datasets import DATASETS, GRAINS, Dataset, Grain, Split, make_dataset
 from .metrics import Match, accuracy, gate_accuracy, least_squares_optimum, match_experts, mse
-from .models import MODELS, ModelSpec, hand_set, make_model, num_parameters
+from .models import (MLP, MODELS, Attention, Classifier, Line, ModelSpec, Pipeline, Plane, ReluSwitch,
+                     SigmaPi, hand_set, make_model, num_parameters)
 from .train import OBJECTIVES, Fit, Recipe, Stage, TrainingDiverged, fit, snapshot_model
 
 __version__ = "0.1.0"
@@ -11,5 +12,6 @@ __all__ = [
     "DATASETS", "GRAINS", "Dataset", "Grain", "Split", "make_dataset",
     "Match", "accuracy", "gate_accuracy", "least_squares_optimum", "match_experts", "mse",
     "MODELS", "ModelSpec", "hand_set", "make_model", "num_parameters",
+    "Attention", "Classifier", "Line", "MLP", "Pipeline", "Plane", "ReluSwitch", "SigmaPi",
     "OBJECTIVES", "Fit", "Recipe", "Stage", "TrainingDiverged", "fit", "snapshot_model",
 ]

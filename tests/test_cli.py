@@ -1,0 +1,89 @@
+"""The graintrain command: real runs, JSON that scripts can read, one-line errors with status 2."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from graintrain.cli import main
+from graintrain.datasets import DATASETS
+from graintrain.models import MODELS
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_fit_json_has_the_promised_keys_and_letters(capsys):
+    code, out, _ = run(capsys, "fit", "sigma-pi", "white+brown", "--json")
+    assert code == 0
+    summary = json.loads(out)
+    assert {"model", "dataset", "parameters", "num_parameters", "train_mse", "test_mse",
+            "seconds"} <= set(summary)
+    assert set(summary["parameters"]) == {"a", "b", "c"}
+    assert abs(summary["parameters"]["a"] - 2) < 0.1 and abs(summary["parameters"]["b"] - 2) < 0.1
+    assert summary["num_parameters"] == 3 and summary["train_mse"] < 0.013
+
+
+def test_fit_line_json_uses_w_and_b(capsys):
+    code, out, _ = run(capsys, "fit", "line", "brown", "--json", "--seed", "3")
+    assert code == 0 and set(json.loads(out)["parameters"]) == {"w", "b"}
+    assert abs(json.loads(out)["parameters"]["w"] - 3) < 0.05
+
+
+def test_fit_mlp_hidden_layers_and_overrides(capsys):
+    code, out, _ = run(capsys, "fit", "mlp", "white+brown", "--hidden", "3,2", "--steps", "20",
+                       "--optimizer", "sgd", "--lr", "0.01", "--restarts", "1", "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["num_parameters"] == (2 * 3 + 3) + (3 * 2 + 2) + (2 + 1)
+
+
+def test_fit_prints_tables_for_people(capsys):
+    code, out, _ = run(capsys, "fit", "plane", "white+brown")
+    assert code == 0 and "train MSE" in out and "parameters: 3" in out
+
+
+def test_lists_come_from_the_registries(capsys):
+    _, out, _ = run(capsys, "models")
+    assert [line.split()[0] for line in out.splitlines()] == list(MODELS)
+    _, out, _ = run(capsys, "datasets")
+    assert [line.split()[0] for line in out.splitlines()] == list(DATASETS)
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["fit", "lasagna", "white"], "choose from 'line', 'plane'"),
+    (["fit", "line", "basmati"], "choose from 'white', 'brown'"),
+    (["fit", "line", "white", "--hidden", "4"], "--hidden applies to mlp, not to line"),
+    (["fit", "mlp", "white", "--hidden", "4,x"], "layer sizes such as 10 or 3,2"),
+    (["fit", "mlp", "white", "--hidden", "300"], "from 1 to 256"),
+    (["fit", "line", "white", "--lr", "0"], "--lr: expected a number above 0"),
+    (["fit", "line", "white", "--optimizer", "rmsprop"], "choose from 'adam', 'sgd', 'lbfgs'"),
+    (["fit", "line", "white", "--objective", "mixture"], "needs a model with experts"),
+    (["fit", "line", "white", "--relationships", "3"], "--relationships applies to switchboard"),
+    (["fit", "line", "white", "--bogus"], "unrecognized arguments: --bogus"),
+    (["cook"], "choose from 'fit', 'models', 'datasets'"),
+])
+def test_bad_input_gets_one_line_and_status_2(capsys, argv, says):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and says in err and err.startswith("graintrain: error:")
+
+
+def test_divergence_is_a_clear_error_not_a_traceback(capsys):
+    code, _, err = run(capsys, "fit", "line", "white", "--optimizer", "sgd", "--lr", "1e4")
+    assert code == 1 and "lower learning rate" in err and "Traceback" not in err
+
+
+def test_installed_command_runs_end_to_end():
+    exe = os.path.join(os.path.dirname(sys.executable), "graintrain")
+    done = subprocess.run([exe, "fit", "attention", "three-grains", "--json"], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["num_parameters"] == 12 and summary["experts"]["largest_error"] < 0.1
+    bad = subprocess.run([exe, "fit", "attention", "rye"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

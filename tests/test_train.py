@@ -1,0 +1,113 @@
+"""The trainer: repeatable, recorded, honest about divergence, and right on hand-computed values."""
+
+import math
+
+import pytest
+import torch
+
+from graintrain import (Attention, Recipe, Stage, TrainingDiverged, fit, make_dataset, make_model,
+                        snapshot_model)
+from graintrain.train import OBJECTIVES, check
+
+DATA = make_dataset("white+brown")
+
+
+def build():
+    return make_model("sigma-pi", DATA)
+
+
+ADAM = Recipe((Stage("mse", "adam", steps=50),))
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    a, b = fit(build, DATA.train, ADAM), fit(build, DATA.train, ADAM)
+    assert a.losses == b.losses
+    assert all(torch.equal(p, q) for p, q in zip(a.model.parameters(), b.model.parameters()))
+    c = fit(build, DATA.train, Recipe(ADAM.stages, seed=1))
+    assert c.losses[0] != a.losses[0]
+
+
+def test_loss_history_and_snapshots_replay_the_run():
+    recipe = Recipe((Stage("mse", "adam", steps=40), Stage("mse", "lbfgs", steps=10)), snapshots=6)
+    result = fit(build, DATA.train, recipe)
+    assert len(result.losses) == 50
+    assert [s for s, _ in result.snapshots] == [0, 10, 20, 30, 40, 50]
+    first, last = snapshot_model(result, 0), snapshot_model(result, -1)
+    assert torch.equal(last.a, result.model.a)
+    torch.manual_seed(0)  # start 0 of seed 0: the snapshot at step 0 is the untrained model
+    assert torch.equal(first.a, build().a)
+    x, z, y = DATA.train.x, DATA.train.z, DATA.train.y
+    with torch.no_grad():
+        assert math.isclose(((first(x, z) - y) ** 2).mean().item(), result.losses[0], rel_tol=1e-5)
+
+
+def test_progress_callback_sees_every_step_of_every_start():
+    seen = []
+    fit(build, DATA.train, Recipe(ADAM.stages, restarts=3), on_step=lambda s, t, l: seen.append((s, t)))
+    assert [s for s, _ in seen] == list(range(1, 151))
+    assert {t for _, t in seen} == {150}
+
+
+def test_restarts_keep_the_lowest_final_loss():
+    data = make_dataset("three-grains")
+    result = fit(lambda: make_model("mlp", data, hidden=(2,)), data.train,
+                 Recipe((Stage("mse", "adam", steps=100),), restarts=4))
+    assert len(result.final_losses) == 4
+    assert result.final_losses[result.best] == min(result.final_losses)
+    assert len(set(result.final_losses)) > 1  # the starts really differ
+
+
+def test_divergence_names_the_step_and_suggests_a_lower_rate():
+    with pytest.raises(TrainingDiverged, match=r"at step \d+ .*lower learning rate"):
+        fit(build, DATA.train, Recipe((Stage("mse", "sgd", steps=100, lr=1e4),)))
+
+
+@pytest.mark.parametrize("stage, message", [
+    (Stage(objective="nope"), "unknown objective 'nope'; choose one of: mse, mixture"),
+    (Stage(optimizer="rmsprop"), "unknown optimizer 'rmsprop'; choose one of: adam, sgd, lbfgs"),
+    (Stage(lr=-1.0), "learning rate must be a positive number"),
+    (Stage(objective="mixture"), "needs a model with experts"),
+])
+def test_bad_recipes_are_refused_before_training(stage, message):
+    with pytest.raises(ValueError, match=message):
+        check(Recipe((stage,)), build())
+
+
+def test_attention_output_by_hand():
+    model = Attention(experts=2)
+    with torch.no_grad():
+        model.key.weight[:] = torch.tensor([[0.0], [math.log(3.0)]])  # at z = 1: weights 1/4, 3/4
+        model.key.bias.zero_()
+        model.value.weight[:] = torch.tensor([[2.0], [4.0]])
+        model.value.bias[:] = torch.tensor([1.0, -1.0])
+    y = model(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 0.0]))
+    # z = 1, x = 1: 1/4·(2 + 1) + 3/4·(4 − 1) = 3;  z = 0, x = 2: 1/2·5 + 1/2·7 = 6
+    assert torch.allclose(y, torch.tensor([3.0, 6.0]))
+    assert torch.allclose(model.weights, torch.tensor([[0.25, 0.75], [0.5, 0.5]]))
+
+
+def test_mixture_loss_by_hand():
+    from graintrain import Split
+    model = Attention(experts=2)
+    with torch.no_grad():
+        model.key.weight.zero_(); model.key.bias.zero_()  # equal weights 1/2
+        model.value.weight.zero_(); model.value.bias[:] = torch.tensor([0.0, 1.0])
+    data = Split(torch.tensor([0.0]), torch.tensor([0.0]), torch.tensor([0.0]),
+                 torch.tensor([0]), torch.tensor([False]))
+    s = 0.5
+    loss = OBJECTIVES["mixture"](model, data, Stage("mixture", scale=s))
+    expected = -math.log(0.5 * math.exp(0.0) + 0.5 * math.exp(-1 / (2 * s * s)))
+    assert math.isclose(loss.item(), expected, rel_tol=1e-6)
+
+
+def test_mixture_lets_experts_compete_where_blending_lets_them_cooperate():
+    """Two experts at 0 and 2, target 1: blending is perfect, the mixture calls it a poor fit."""
+    from graintrain import Split
+    model = Attention(experts=2)
+    with torch.no_grad():
+        model.key.weight.zero_(); model.key.bias.zero_()
+        model.value.weight.zero_(); model.value.bias[:] = torch.tensor([0.0, 2.0])
+    data = Split(torch.tensor([0.0]), torch.tensor([0.0]), torch.tensor([1.0]),
+                 torch.tensor([0]), torch.tensor([False]))
+    assert OBJECTIVES["mse"](model, data, Stage()).item() == 0.0
+    assert OBJECTIVES["mixture"](model, data, Stage("mixture", scale=0.1)).item() > 40
