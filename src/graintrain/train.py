@@ -27,6 +27,7 @@ class Stage:
     steps: int = 500  # full-batch steps; for lbfgs, iterations (each may evaluate the loss a few times)
     lr: float | None = None  # step size (lbfgs: first trial step of a line search); None: LR[optimizer]
     scale: float = 0.1  # mixture only: the spread s each expert allows around its answer
+    only: str = ""  # train only parameters whose names start with this (e.g. "value"); "" for all
 
     @property
     def step_size(self) -> float:
@@ -169,7 +170,8 @@ def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
     for number, stage in enumerate(recipe.stages, 1):
         objective = OBJECTIVES[stage.objective]
         lr = stage.step_size
-        opt = _optimizer(stage, [p for p in model.parameters() if p.requires_grad])
+        opt = _optimizer(stage, [p for name, p in model.named_parameters()
+                                 if p.requires_grad and name.startswith(stage.only)])
 
         def closure() -> Tensor:
             opt.zero_grad()

@@ -27,6 +27,18 @@ from .sigma_pi import SigmaPi
 CONVEX = Recipe(stages=(Stage("mse", "lbfgs", steps=12),))
 
 
+# Experts that compete. First each expert fits the points of its starting slice of z, with the keys
+# held (least squares); then the mixture likelihood with a shrinking spread s lets experts compete
+# for points while the borders move; L-BFGS settles the end.
+ATTENTION = Recipe(stages=(
+    Stage("mse", "lbfgs", steps=20, only="value"),
+    Stage("mixture", "adam", steps=150, lr=0.05, scale=1.0),
+    Stage("mixture", "adam", steps=100, lr=0.05, scale=0.3),
+    Stage("mixture", "adam", steps=50, lr=0.05, scale=0.1),
+    Stage("mixture", "lbfgs", steps=200, scale=0.1),
+))
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """A registry entry: how to build the model for a dataset, and how it is trained by default."""
@@ -63,8 +75,7 @@ MODELS: dict[str, ModelSpec] = {
     "attention": ModelSpec(
         lambda ds, experts=None: Attention(experts or ds.num_classes),
         "y = Σ_k softmax(K(d))_k · V(x)_k with linear K and V, 4K parameters",
-        Recipe(stages=(Stage("mixture", "lbfgs", steps=200, scale=0.1),
-                       Stage("mse", "lbfgs", steps=200)), restarts=3),
+        ATTENTION,
         options={"experts": None}),
 }
 
