@@ -9,7 +9,7 @@ class Line(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.w = nn.Parameter(torch.randn(()))  # cups of water per cup of grain
+        self.w = nn.Parameter(torch.randn(()))  # the ratio: water for each cup of grain
         self.b = nn.Parameter(torch.randn(()))  # water added whatever the amount
 
     def forward(self, x: Tensor, z: Tensor) -> Tensor:
