@@ -67,6 +67,7 @@ def test_divergence_names_the_step_and_suggests_a_lower_rate():
     (Stage(optimizer="rmsprop"), "unknown optimizer 'rmsprop'; choose one of: adam, sgd, lbfgs"),
     (Stage(lr=-1.0), "learning rate must be a positive number"),
     (Stage(objective="mixture"), "needs a model with experts"),
+    (Stage(only="key"), "no parameter of SigmaPi starts with 'key'; its parameters start with: a, b, c"),
 ])
 def test_bad_recipes_are_refused_before_training(stage, message):
     with pytest.raises(ValueError, match=message):

@@ -24,7 +24,7 @@ class Stage:
 
     objective: str = "mse"  # a name in OBJECTIVES
     optimizer: str = "adam"  # adam | sgd | lbfgs
-    steps: int = 500  # full-batch steps; for lbfgs, iterations (each may evaluate the loss a few times)
+    steps: int = 500  # full-batch steps; for lbfgs, loss evaluations (an iteration takes one or more)
     lr: float | None = None  # step size (lbfgs: first trial step of a line search); None: LR[optimizer]
     scale: float = 0.1  # mixture only: the spread s each expert allows around its answer
     only: str = ""  # train only parameters whose names start with this (e.g. "value"); "" for all
@@ -116,10 +116,9 @@ def _optimizer(stage: Stage, params: list[Tensor]) -> torch.optim.Optimizer:
     if stage.optimizer == "sgd":
         return torch.optim.SGD(params, lr=lr)
     if stage.optimizer == "lbfgs":
-        # One iteration per step() call, so every step is seen; the curvature memory carries over.
-        return torch.optim.LBFGS(params, lr=lr, max_iter=1, history_size=50,
-                                 line_search_fn="strong_wolfe", tolerance_grad=1e-12,
-                                 tolerance_change=1e-15)
+        return torch.optim.LBFGS(params, lr=lr, max_iter=stage.steps, max_eval=stage.steps,
+                                 history_size=50, line_search_fn="strong_wolfe",
+                                 tolerance_grad=1e-12, tolerance_change=1e-14)
     raise ValueError(f"unknown optimizer {stage.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
 
 
@@ -140,6 +139,10 @@ def check(recipe: Recipe, model: nn.Module | None = None) -> None:
             raise ValueError(f"the learning rate must be a positive number, got {s.lr}")
         if not s.scale > 0:
             raise ValueError(f"the mixture scale must be positive, got {s.scale}")
+        if model is not None and not any(n.startswith(s.only) for n, _ in model.named_parameters()):
+            names = sorted({n.split(".")[0] for n, _ in model.named_parameters()})
+            raise ValueError(f"no parameter of {type(model).__name__} starts with {s.only!r}; "
+                             f"its parameters start with: {', '.join(names)}")
         applies, needs = APPLIES[s.objective]
         if model is not None and not applies(model):
             raise ValueError(f"the {s.objective} objective needs {needs}, "
@@ -166,30 +169,45 @@ def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
         if step in keep:
             fit.snapshots.append((step, {k: v.detach().clone() for k, v in model.state_dict().items()}))
 
+    def record(loss: float, stage: Stage, number: int) -> None:
+        nonlocal step
+        step += 1
+        if not math.isfinite(loss):
+            lr = stage.step_size
+            raise TrainingDiverged(
+                f"the loss became {loss} at step {step} (stage {number}: {stage.optimizer}, "
+                f"lr {lr:g}, start {start}); try a lower learning rate, e.g. --lr {lr / 10:g}")
+        fit.losses.append(loss)
+        snap()
+        if on_step is not None:
+            on_step(step, total, loss)
+
     snap()
     for number, stage in enumerate(recipe.stages, 1):
         objective = OBJECTIVES[stage.objective]
-        lr = stage.step_size
         opt = _optimizer(stage, [p for name, p in model.named_parameters()
                                  if p.requires_grad and name.startswith(stage.only)])
+        end = step + stage.steps
 
         def closure() -> Tensor:
             opt.zero_grad()
             loss = objective(model, data, stage)
             loss.backward()
+            if stage.optimizer == "lbfgs" and step < end:
+                record(loss.item(), stage, number)  # every evaluation L-BFGS makes is a step
             return loss
 
-        for _ in range(stage.steps):
-            loss = opt.step(closure).item()  # the loss before this step's update
-            step += 1
-            if not math.isfinite(loss):
-                raise TrainingDiverged(
-                    f"the loss became {loss} at step {step} (stage {number}: {stage.optimizer}, "
-                    f"lr {lr:g}, start {start}); try a lower learning rate, e.g. --lr {lr / 10:g}")
-            fit.losses.append(loss)
-            snap()
-            if on_step is not None:
-                on_step(step, total, loss)
+        if stage.optimizer == "lbfgs":
+            # One call runs the whole stage, so L-BFGS keeps its line-search state and can stop
+            # once converged; called once per iteration it does worse and costs twice as much.
+            opt.step(closure)
+            with torch.no_grad():
+                settled = objective(model, data, stage).item()
+            while step < end:  # converged early: the rest of the stage stands still
+                record(settled, stage, number)
+        else:
+            for _ in range(stage.steps):
+                record(opt.step(closure).item(), stage, number)  # the loss before this update
     with torch.no_grad():
         last = OBJECTIVES[recipe.stages[-1].objective](model, data, recipe.stages[-1]).item()
     if not math.isfinite(last):

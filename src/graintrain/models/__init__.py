@@ -27,15 +27,16 @@ from .sigma_pi import SigmaPi
 CONVEX = Recipe(stages=(Stage("mse", "lbfgs", steps=12),))
 
 
-# Experts that compete. First each expert fits the points of its starting slice of z, with the keys
-# held (least squares); then the mixture likelihood with a shrinking spread s lets experts compete
-# for points while the borders move; L-BFGS settles the end.
+# Experts that compete, on the mixture likelihood: a wide spread s first, so each expert learns
+# the points of its own starting slice; then narrower, so each settles on one line. L-BFGS on the
+# keys alone sharpens the borders without letting a nearly silent expert's value run off; a last
+# L-BFGS pass on everything settles the values.
 ATTENTION = Recipe(stages=(
-    Stage("mse", "lbfgs", steps=20, only="value"),
     Stage("mixture", "adam", steps=150, lr=0.05, scale=1.0),
     Stage("mixture", "adam", steps=100, lr=0.05, scale=0.3),
     Stage("mixture", "adam", steps=50, lr=0.05, scale=0.1),
-    Stage("mixture", "lbfgs", steps=200, scale=0.1),
+    Stage("mixture", "lbfgs", steps=125, scale=0.1, only="key"),
+    Stage("mixture", "lbfgs", steps=125, scale=0.1),
 ))
 
 
