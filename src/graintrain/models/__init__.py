@@ -58,9 +58,8 @@ MODELS: dict[str, ModelSpec] = {
     "mlp": ModelSpec(
         lambda ds, hidden=(10,): MLP(tuple(hidden)),
         "ReLU network on (x, d); --hidden 2 has 9 parameters, --hidden 10 has 41",
-        # Adam finds a basin, L-BFGS settles in it; several starts, since ReLU units can die.
-        Recipe(stages=(Stage("mse", "adam", steps=400), Stage("mse", "lbfgs", steps=100)),
-               restarts=3),
+        # L-BFGS from several starts: a start whose ReLU units die or share one kink is dropped.
+        Recipe(stages=(Stage("mse", "lbfgs", steps=150),), restarts=5),
         options={"hidden": (10,)}),
     "classifier": ModelSpec(
         lambda ds: Classifier(ds.num_classes), "softmax over grain types, from d",
@@ -68,11 +67,11 @@ MODELS: dict[str, ModelSpec] = {
         classifies=True),
     "pipeline": ModelSpec(
         lambda ds: Pipeline(ds.num_classes), "classifier, then a hard switch to one line per grain",
-        Recipe(stages=(Stage("labelled", "adam", steps=300, lr=0.1),))),
+        Recipe(stages=(Stage("labelled", "lbfgs", steps=50),))),
     "relu-switch": ModelSpec(
         lambda ds: ReluSwitch(ds.num_classes),
         "ReLU units on x and the class probabilities, held off by inhibitory weights",
-        Recipe(stages=(Stage("labelled", "adam", steps=600, lr=0.05),), restarts=2)),
+        Recipe(stages=(Stage("labelled", "lbfgs", steps=200),), restarts=3)),
     "attention": ModelSpec(
         lambda ds, experts=None: Attention(experts or ds.num_classes),
         "y = Σ_k softmax(K(d))_k · V(x)_k with linear K and V, 4K parameters",
