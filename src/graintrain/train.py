@@ -112,7 +112,7 @@ class Fit:
 def _optimizer(stage: Stage, params: list[Tensor]) -> torch.optim.Optimizer:
     lr = stage.step_size
     if stage.optimizer == "adam":
-        return torch.optim.Adam(params, lr=lr)
+        return torch.optim.Adam(params, lr=lr, fused=True)  # one kernel for all tensors: 1.2x here
     if stage.optimizer == "sgd":
         return torch.optim.SGD(params, lr=lr)
     if stage.optimizer == "lbfgs":
