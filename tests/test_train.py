@@ -112,3 +112,16 @@ def test_mixture_lets_experts_compete_where_blending_lets_them_cooperate():
                  torch.tensor([0]), torch.tensor([False]))
     assert OBJECTIVES["mse"](model, data, Stage()).item() == 0.0
     assert OBJECTIVES["mixture"](model, data, Stage("mixture", scale=0.1)).item() > 40
+
+
+def test_attention_takes_any_key_and_value_modules():
+    """K and V can be any modules with K outputs: here a small ReLU network reads z."""
+    from torch import nn
+    data = make_dataset("three-grains")
+    build = lambda: Attention(key=nn.Sequential(nn.Linear(1, 16), nn.ReLU(), nn.Linear(16, 3)),
+                              value=nn.Linear(1, 3))
+    model = build()
+    assert model(data.train.x, data.train.z).shape == (len(data.train),)
+    assert model.weights.shape == (len(data.train), 3)
+    result = fit(build, data.train, Recipe((Stage("mse", "adam", steps=300),)))
+    assert result.losses[-1] < 0.5 * result.losses[0]
