@@ -73,11 +73,21 @@ def _number(low: float, strict: bool):
     return parse
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface, with its subcommands fit, models and datasets."""
     parser = _Parser(prog="graintrain", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
-                                metavar="{fit,models,datasets}")
+                                metavar="{fit,models,datasets,serve,build}")
     f = sub.add_parser("fit", help="train a model on a dataset and print what it learned")
     f.add_argument("model", choices=list(MODELS), metavar="MODEL",
                    help=f"one of: {', '.join(MODELS)}")
@@ -99,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     sub.add_parser("models", help="list the registered models")
     sub.add_parser("datasets", help="list the registered datasets")
+    serve = sub.add_parser("serve", help="serve the interactive article (training what it needs first)")
+    serve.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=None, help="port (default 8000)")
+    serve.add_argument("--cache", default=None, help="folder of trained models (default ~/.cache/graintrain)")
+    build = sub.add_parser("build", help="write the article as a static site")
+    build.add_argument("--out", required=True, help="folder to write the site into")
+    build.add_argument("--cache", default=None, help="folder of trained models (default ~/.cache/graintrain)")
     return parser
 
 
@@ -205,6 +222,41 @@ def _print_summary(summary: dict, console: Console) -> None:
         console.print(rows)
 
 
+def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """``serve``: build the article and serve it; ``build``: write it as static files."""
+    import socket
+    from pathlib import Path
+
+    from .cache import Cache
+    from .web.settings import Settings
+    from .web.site import build_site
+
+    settings = Settings.from_env(cache_dir=args.cache, **(
+        {"host": args.host, "port": args.port} if args.command == "serve" else {}))
+    if args.command == "serve":  # fail fast, before any training, if the port is taken
+        with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as probe:
+            try:
+                probe.bind((settings.host, settings.port))
+            except OSError as e:
+                raise UsageError(f"cannot listen on {settings.host}:{settings.port}: {e.strerror}; "
+                                 "choose another with --port") from None
+    site = build_site(Cache(settings.cache_dir), console=err)
+    if args.command == "build":
+        written = site.write(Path(args.out))
+        out.print(f"wrote {len(written)} files to {args.out}; serve them with any static file "
+                  f"server, e.g. python -m http.server -d {args.out}", highlight=False)
+        return 0
+    import uvicorn
+
+    from .web.main import create_app
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    out.print(f"graintrain: the article is at http://{host}:{settings.port}/  (Ctrl+C stops)",
+              highlight=False)
+    uvicorn.run(create_app(settings, site), host=settings.host, port=settings.port,
+                log_level="warning")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``graintrain`` command; returns the exit status."""
     out, err = Console(), Console(stderr=True)
@@ -216,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "datasets":
             for name, spec in DATASETS.items():
                 out.print(f"{name:13} {spec.about}", highlight=False, soft_wrap=True)
+        elif args.command in ("serve", "build"):
+            torch.set_num_threads(1)
+            return run_web(args, out, err)
         else:
             torch.set_num_threads(1)  # tiny tensors: threads cost more than they give
             importlib.import_module("torch._dynamo")  # the first optimizer step would (~1 s): not training

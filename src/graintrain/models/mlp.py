@@ -14,7 +14,13 @@ class MLP(nn.Module):
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
             layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
         self.layers = nn.Sequential(*layers[:-1])  # no ReLU on the output: water can be any amount
+        self.hidden: list[Tensor] = []  # each hidden layer's last activations, kept for figures
 
     def forward(self, x: Tensor, z: Tensor) -> Tensor:
-        inputs = torch.stack([x, z], dim=-1)  # (n, 2)
-        return self.layers(inputs).squeeze(-1)  # (n,)
+        h = torch.stack([x, z], dim=-1)  # (n, 2)
+        self.hidden = []
+        for layer in self.layers:
+            h = layer(h)  # (n, width)
+            if isinstance(layer, nn.ReLU):
+                self.hidden.append(h.detach())
+        return h.squeeze(-1)  # (n,)

@@ -1,0 +1,39 @@
+"""The web app: routers wired in one place, with settings and the built site injected."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__
+from .routers import article
+from .settings import Settings
+from .site import PLOTLY_JS, Site
+
+
+def create_app(settings: Settings, site: Site) -> FastAPI:
+    """The graintrain web app for a built site."""
+    app = FastAPI(title="graintrain", version=__version__)
+    app.state.settings = settings
+    app.state.site = site
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:  # shipped inside the plotly package: nothing from a CDN
+        return FileResponse(PLOTLY_JS, media_type="text/javascript",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+    app.mount("/static", StaticFiles(directory=str(resources.files("graintrain.web") / "static")),
+              name="static")
+    app.include_router(article.router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def not_found(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 404 and not request.url.path.startswith("/api/"):
+            return HTMLResponse(site.pages["404.html"], status_code=404)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+    return app

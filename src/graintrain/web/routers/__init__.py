@@ -1,0 +1,1 @@
+"""The app's routers, each wired in ``graintrain.web.main``."""

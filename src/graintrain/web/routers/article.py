@@ -1,0 +1,39 @@
+"""The article's pages and figure data, exactly the files the static export writes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
+
+from ..site import Site
+
+router = APIRouter()
+
+
+def get_site(request: Request) -> Site:
+    """The rendered site, built once when the app started."""
+    return request.app.state.site
+
+
+@router.get("/", include_in_schema=False)
+def home() -> RedirectResponse:
+    return RedirectResponse("index.html")
+
+
+@router.get("/{page}.html", response_class=HTMLResponse)
+def page(page: str, site: Site = Depends(get_site)) -> HTMLResponse:
+    """A chapter, the contents page, or the 404 page."""
+    text = site.pages.get(f"{page}.html")
+    if text is None or page == "404":
+        raise HTTPException(status_code=404)
+    return HTMLResponse(text)
+
+
+@router.get("/data/{name}.csv", response_class=PlainTextResponse)
+def figure_csv(name: str, site: Site = Depends(get_site)) -> PlainTextResponse:
+    """A figure's plotted data, as CSV."""
+    text = site.csv(name)
+    if text is None:
+        raise HTTPException(status_code=404)
+    return PlainTextResponse(text, media_type="text/csv",
+                             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})

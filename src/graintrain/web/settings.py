@@ -1,0 +1,25 @@
+"""Settings for the web app, injected into its routers; read from GRAINTRAIN_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from ..cache import default_cache_dir
+
+
+class Settings(BaseModel):
+    """Where trained models are cached and where the server listens."""
+
+    cache_dir: Path = Field(default_factory=default_cache_dir)  # trained runs, shared with the CLI
+    host: str = "127.0.0.1"  # loopback unless the reader asks to expose it
+    port: int = Field(8000, ge=1, le=65535)
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        """Settings from GRAINTRAIN_HOST and GRAINTRAIN_PORT (the cache from GRAINTRAIN_CACHE)."""
+        values = {k: os.environ[f"GRAINTRAIN_{k.upper()}"] for k in ("host", "port")
+                  if f"GRAINTRAIN_{k.upper()}" in os.environ}
+        return cls(**(values | {k: v for k, v in overrides.items() if v is not None}))

@@ -1,0 +1,159 @@
+// One figure: the Plotly plot, its training replay, and any interactive controls.
+// Control state is kept in the URL query (e.g. ?line-refresher.w=2.1), so a link reproduces a view.
+
+const FRAME_MS = 160;
+
+function themeLayout(layout) {
+  const style = getComputedStyle(document.body);
+  const ink = style.getPropertyValue("--ink").trim() || "#222";
+  const grid = style.getPropertyValue("--grid").trim() || "#ddd";
+  const themed = structuredClone(layout);
+  Object.assign(themed, {
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "rgba(0,0,0,0)",
+    font: { family: style.fontFamily, color: ink, size: 13 },
+    autosize: true,
+  });
+  for (const key of Object.keys(themed)) {
+    if (/^[xy]axis\d*$/.test(key)) Object.assign(themed[key], { gridcolor: grid, zerolinecolor: grid });
+    if (/^scene\d*$/.test(key)) {
+      for (const axis of ["xaxis", "yaxis", "zaxis"]) {
+        themed[key][axis] = Object.assign(themed[key][axis] || {}, { gridcolor: grid, backgroundcolor: "rgba(0,0,0,0)" });
+      }
+    }
+  }
+  return themed;
+}
+
+function urlState(prefix) {
+  const params = new URLSearchParams(location.search);
+  return {
+    get(key) { return params.get(`${prefix}.${key}`); },
+    set(key, value) {
+      params.set(`${prefix}.${key}`, value);
+      history.replaceState(null, "", `${location.pathname}?${params}${location.hash}`);
+    },
+  };
+}
+
+function setupReplay(figure, plot, frames) {
+  const box = figure.querySelector(".replay");
+  if (!box || frames.length === 0) return;
+  const scrub = box.querySelector("[data-act=scrub]");
+  const label = box.querySelector(".frame");
+  const play = box.querySelector("[data-act=play]");
+  scrub.max = String(frames.length - 1);
+  let index = frames.length - 1;
+  let timer = null;
+
+  const show = (i) => {
+    index = Math.max(0, Math.min(frames.length - 1, i));
+    const frame = frames[index];
+    for (const [trace, update] of Object.entries(frame.traces)) {
+      Plotly.restyle(plot, update, [Number(trace)]);
+    }
+    scrub.value = String(index);
+    label.textContent = `step ${frame.step} · loss ${frame.loss.toPrecision(4)}`;
+    figure.dataset.frame = String(index);
+  };
+  const stop = () => {
+    clearInterval(timer);
+    timer = null;
+    play.textContent = "Play";
+    play.setAttribute("aria-pressed", "false");
+  };
+  const start = () => {
+    if (index >= frames.length - 1) show(0);
+    play.textContent = "Pause";
+    play.setAttribute("aria-pressed", "true");
+    timer = setInterval(() => (index >= frames.length - 1 ? stop() : show(index + 1)), FRAME_MS);
+  };
+  play.addEventListener("click", () => (timer ? stop() : start()));
+  box.querySelector("[data-act=step]").addEventListener("click", () => { stop(); show(index + 1); });
+  box.querySelector("[data-act=reset]").addEventListener("click", () => { stop(); show(0); });
+  scrub.addEventListener("input", () => { stop(); show(Number(scrub.value)); });
+  label.textContent = `step ${frames[index].step} · loss ${frames[index].loss.toPrecision(4)}`;
+  scrub.value = String(index);
+}
+
+function setupRefresher(figure, plot, controls) {
+  const state = urlState(figure.dataset.figure);
+  const inputs = Object.fromEntries([...figure.querySelectorAll("[data-param]")].map((el) => [el.dataset.param, el]));
+  const mseOut = figure.querySelector("[data-mse]");
+  const update = () => {
+    const w = Number(inputs.w.value);
+    const b = Number(inputs.b.value);
+    for (const el of Object.values(inputs)) el.nextElementSibling.textContent = Number(el.value).toFixed(2);
+    Plotly.restyle(plot, { x: [[0, 4.5]], y: [[b, 4.5 * w + b]] }, [controls.trace]);
+    let total = 0;
+    controls.x.forEach((x, i) => { total += (w * x + b - controls.y[i]) ** 2; });
+    const mse = total / controls.x.length;
+    mseOut.textContent = mse.toFixed(4);
+    figure.dataset.mse = String(mse);
+  };
+  inputs.w.value = state.get("w") ?? controls.w;
+  inputs.b.value = state.get("b") ?? controls.b;
+  for (const [key, el] of Object.entries(inputs)) {
+    el.addEventListener("input", () => { state.set(key, el.value); update(); });
+  }
+  figure.querySelector("[data-best]").addEventListener("click", () => {
+    [inputs.w.value, inputs.b.value] = controls.best;
+    state.set("w", inputs.w.value);
+    state.set("b", inputs.b.value);
+    update();
+  });
+  update();
+}
+
+function setupSwitch(figure, plot, controls) {
+  const state = urlState(figure.dataset.figure);
+  const sliders = [...figure.querySelectorAll("[data-p]")];
+  const cups = figure.querySelector("[data-cups]");
+  const passing = figure.querySelector("[data-passing]");
+  const names = ["white rice", "brown rice", "franken-grain"];
+  for (const c of controls.cups) cups.add(new Option(`${c} cups`, String(c)));
+  const update = () => {
+    const raw = sliders.map((s) => Number(s.value));
+    const sum = raw.reduce((a, b) => a + b, 0) || 1;
+    const p = raw.map((v) => v / sum);  // probabilities always add up to one
+    sliders.forEach((s, k) => { s.nextElementSibling.textContent = p[k].toFixed(2); });
+    let best = 0;
+    let bestDistance = Infinity;
+    controls.grid.forEach((g, i) => {
+      const d = Math.abs(g[0] - p[0]) + Math.abs(g[1] - p[1]) + Math.abs(g[2] - p[2]);
+      if (d < bestDistance) { bestDistance = d; best = i; }
+    });
+    const c = controls.cups.indexOf(Number(cups.value));
+    const passed = controls.passed[best][c];
+    const total = passed.reduce((a, b) => a + b, 0);
+    Plotly.restyle(plot, { y: [[...passed, total]] }, [0]);
+    const on = names.filter((_, k) => passed[k] > 0);
+    passing.textContent = on.length
+      ? `Passing: ${on.join(" and ")}. Total ${total.toFixed(2)} cups of water.`
+      : "Every unit is held off: no water at all.";
+    figure.dataset.passed = JSON.stringify(passed);
+  };
+  const start = (state.get("p") || "1,0,0").split(",").map(Number);
+  sliders.forEach((s, k) => {
+    s.value = String(start[k] ?? 0);
+    s.addEventListener("input", () => { state.set("p", sliders.map((x) => x.value).join(",")); update(); });
+  });
+  cups.value = state.get("cups") ?? "2";
+  cups.addEventListener("change", () => { state.set("cups", cups.value); update(); });
+  update();
+}
+
+export function mountFigure(figure) {
+  const spec = JSON.parse(figure.querySelector("script.fig-data").textContent);
+  const plot = figure.querySelector(".plot");
+  Plotly.newPlot(plot, spec.plot.data, themeLayout(spec.plot.layout), {
+    responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"],
+  });
+  setupReplay(figure, plot, spec.frames);
+  if (spec.controls?.kind === "refresher") setupRefresher(figure, plot, spec.controls);
+  if (spec.controls?.kind === "switch") setupSwitch(figure, plot, spec.controls);
+  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+    Plotly.relayout(plot, themeLayout(spec.plot.layout));
+  });
+  figure.dataset.ready = "true";
+}
