@@ -1,10 +1,11 @@
-# Set-up and the two everyday commands. `make serve` and `make test` each build .venv first.
+# Set-up and the everyday commands. `make serve` and `make test` each build .venv first.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TORCH := torch==2.13.0
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: serve test bench clean
+.PHONY: serve site test bench clean
 
 $(BIN)/graintrain: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,14 +14,24 @@ $(BIN)/graintrain: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-serve: $(BIN)/graintrain
-	$(BIN)/graintrain fit attention three-grains
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-test: $(BIN)/graintrain
+serve: $(BIN)/graintrain
+	$(BIN)/graintrain serve
+
+site: $(BIN)/graintrain
+	$(BIN)/graintrain build --out site
+
+test: $(BIN)/graintrain $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 
 bench: $(BIN)/graintrain
 	$(BIN)/python benchmarks/fit_speed.py
+	$(BIN)/python benchmarks/step_speed.py
+	$(BIN)/python benchmarks/recovery.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info
+	rm -rf $(VENV) build src/*.egg-info site artifacts

@@ -16,3 +16,17 @@ def trained():
         result = fit(lambda: make_model(model, data, **options), data.train, recipe)
         return result.model, data, result
     return train
+
+
+@pytest.fixture(scope="session")
+def site_cache(tmp_path_factory):
+    """A cache holding every run the article needs, trained once for the whole test session."""
+    from graintrain.cache import Cache
+    return Cache(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def site(site_cache):
+    """The built article."""
+    from graintrain.web.site import build_site
+    return build_site(site_cache)

@@ -1,0 +1,187 @@
+"""The article in a real browser: Debian's Chromium driven by Playwright, against a real server on
+loopback and against the static export served by ``python -m http.server``.
+
+Screenshots land in artifacts/screenshots (ignored by git).
+"""
+
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from graintrain.web.main import create_app
+from graintrain.web.settings import Settings
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 20) -> None:
+    end = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def app_url(site, site_cache):
+    """The FastAPI app under uvicorn on a free loopback port, for the whole module."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(Settings(cache_dir=site_cache.folder), site),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(f"http://127.0.0.1:{port}/index.html")
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def static_url(site, tmp_path_factory):
+    """The static export, served by Python's own static file server: no graintrain behind it."""
+    out = tmp_path_factory.mktemp("static-site")
+    site.write(out)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "-b", "127.0.0.1",
+                               "-d", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(f"http://127.0.0.1:{port}/index.html")
+    yield f"http://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(params=["server", "static"])
+def base(request, app_url, static_url):
+    return app_url if request.param == "server" else static_url
+
+
+def open_page(browser, url: str, width: int = 1280):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_function("[...document.querySelectorAll('figure.gt-figure')]"
+                           ".every(f => f.dataset.ready === 'true')", timeout=20000)
+    return page, errors
+
+
+def test_every_chapter_draws_every_figure_without_errors(browser, base, site, request):
+    mode = request.node.callspec.params["base"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for chapter in site.chapters:
+        page, errors = open_page(browser, f"{base}/{chapter.page}")
+        drawn = page.evaluate("""[...document.querySelectorAll('figure.gt-figure .plot')].map(p =>
+            p._fullData.reduce((n, t) => n + (t.z ? t.z.flat().length : (t.y ? t.y.length : 0)), 0))""")
+        assert drawn and all(n > 0 for n in drawn), (chapter.page, drawn)
+        assert errors == [], (chapter.page, errors)
+        page.screenshot(path=str(SHOTS / f"{mode}-{chapter.slug}.png"), full_page=True)
+        page.close()
+
+
+def test_phone_width_has_no_sideways_scroll(browser, base, site):
+    for name in ["index.html"] + [c.page for c in site.chapters]:
+        page, errors = open_page(browser, f"{base}/{name}", width=375)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, (name, width)
+        assert errors == []
+        page.close()
+
+
+def test_a_3d_figure_rotates_when_dragged(browser, base):
+    page, _ = open_page(browser, f"{base}/04-the-darkness-meter.html")
+    plot = page.locator("#fig-plane-3d .plot")
+    plot.scroll_into_view_if_needed()
+    eye = "JSON.stringify(document.querySelector('#fig-plane-3d .plot')._fullLayout.scene._scene.getCamera().eye)"
+    before = page.evaluate(eye)
+    box = plot.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx + 120, cy + 40, steps=8)
+    page.mouse.up()
+    assert page.evaluate(eye) != before
+    page.close()
+
+
+def test_a_replay_steps_through_training(browser, base):
+    page, _ = open_page(browser, f"{base}/01-rice-to-water.html")
+    figure = page.locator("#fig-white-line")
+    line = "JSON.stringify(document.querySelector('#fig-white-line .plot').data[1].y)"
+    trained = page.evaluate(line)
+    figure.locator("[data-act=reset]").click()
+    assert figure.get_attribute("data-frame") == "0"
+    start = page.evaluate(line)
+    figure.locator("[data-act=step]").click()
+    assert figure.get_attribute("data-frame") == "1" and page.evaluate(line) != start
+    figure.locator("[data-act=play]").focus()  # by keyboard: the buttons are real buttons
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('#fig-white-line').dataset.frame === '20'",
+                           timeout=10000)
+    assert page.evaluate(line) == trained
+    assert "step 200" in figure.locator(".frame").inner_text()
+    page.close()
+
+
+def test_refresher_sliders_give_the_mse_and_live_in_the_url(browser, base):
+    page, _ = open_page(browser, f"{base}/01-rice-to-water.html")
+    figure = page.locator("#fig-line-refresher")
+    w, b = figure.locator("[data-param=w]"), figure.locator("[data-param=b]")
+    w.focus()
+    for _ in range(20):  # keyboard steps of 0.05: slope 1.00 -> 2.00
+        page.keyboard.press("ArrowRight")
+    b.fill("0")
+    b.dispatch_event("input")
+    mse = float(figure.get_attribute("data-mse"))
+    assert mse < 0.02  # the line y = 2x sits on the white rice
+    assert "line-refresher.w=2" in page.url
+    again, _ = open_page(browser, page.url)
+    assert float(again.locator("#fig-line-refresher").get_attribute("data-mse")) == pytest.approx(mse)
+    page.close()
+    again.close()
+
+
+def test_relu_switch_passes_only_the_believed_grain(browser, base):
+    page, _ = open_page(browser, f"{base}/08-switches.html")
+    figure = page.locator("#fig-relu-switch")
+    for k, value in enumerate(["0", "1", "0"]):
+        slider = figure.locator(f"[data-p='{k}']")
+        slider.fill(value)
+        slider.dispatch_event("input")
+    figure.locator("[data-cups]").select_option("4")
+    passed = page.evaluate("JSON.parse(document.querySelector('#fig-relu-switch').dataset.passed)")
+    assert passed == [0, 12, 0]  # brown rice: 3 cups per cup, the other units held off
+    assert "brown rice" in figure.locator("[data-passing]").inner_text()
+    page.close()

@@ -1,0 +1,119 @@
+"""The article over HTTP (FastAPI's TestClient), its Markdown and figures, and the run cache."""
+
+import csv
+import io
+import re
+
+import pytest
+import torch
+from fastapi.testclient import TestClient
+
+from graintrain.cache import Cache, Run
+from graintrain.train import Recipe, Stage
+from graintrain.web.figures import FIGURES
+from graintrain.web.main import create_app
+from graintrain.web.settings import Settings
+from graintrain.web.site import PLOTLY_JS, chapters, figures_used, render_markdown
+
+
+@pytest.fixture(scope="module")
+def client(site, site_cache):
+    return TestClient(create_app(Settings(cache_dir=site_cache.folder), site))
+
+
+def test_every_chapter_and_the_contents_page_load(client, site):
+    index = client.get("/")
+    assert index.status_code == 200 and "Attention, from a rice cooker up" in index.text
+    assert len(site.chapters) == 9
+    for chapter in site.chapters:
+        page = client.get(f"/{chapter.page}")
+        assert page.status_code == 200
+        assert f"<h1>{chapter.title}</h1>" in page.text
+        assert page.text.count('class="gt-figure"') == len(figures_used(chapter))
+        for other in site.chapters:  # the table of contents lists every chapter
+            assert f'href="{other.page}"' in page.text
+
+
+def test_each_registered_figure_is_placed_and_each_placement_is_registered():
+    placed = [name for chapter in chapters() for name in figures_used(chapter)]
+    assert sorted(placed) == sorted(FIGURES)
+
+
+def test_unknown_paths_get_a_real_404_page(client):
+    for path in ("/no-such-chapter.html", "/a/b/c", "/data/nothing.csv", "/404.html"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert "Nothing cooking here" in response.text
+
+
+def test_plotly_is_served_locally_and_nothing_loads_from_outside(client, site):
+    js = client.get("/static/plotly.min.js")
+    assert js.status_code == 200 and len(js.content) == PLOTLY_JS.stat().st_size
+    for text in site.pages.values():
+        assert not re.search(r'(src|href)="(https?:)?//', text)
+
+
+def test_figure_csv_is_the_plotted_data(client, site):
+    response = client.get("/data/white-line.csv")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0] == ["cups", "water", "fitted"]
+    x, y, fitted = (float(v) for v in rows[1])
+    assert abs(fitted - y) < 0.5 and 0.5 <= x <= 4
+
+
+def test_numbers_beside_a_figure_come_from_the_trained_model(site, site_cache):
+    from graintrain.web.figures import WHITE_GD
+    model = site_cache.get(WHITE_GD).model
+    stats = dict(site.figures["white-line"].stats)
+    assert stats["fitted line"] == f"y = {model.w.item():.3f}·x {model.b.item():+.3f}"
+    assert abs(model.w.item() - 2) < 0.05
+
+
+def test_replays_step_through_the_trainers_snapshots(site):
+    frames = site.figures["white-line"].frames
+    assert len(frames) == 21 and frames[0]["step"] == 0 and frames[-1]["step"] == 200
+    assert frames[0]["loss"] > 10 * frames[-1]["loss"]  # it really learned along the way
+
+
+def test_math_becomes_mathml_and_figures_need_a_registered_name():
+    out = render_markdown("Inline $w\\,x + b$ and\n\n$$y = \\sum_k g_k v_k$$\n")
+    assert re.search(r'<math[^>]*display="inline"', out) and re.search(r'<math[^>]*display="block"', out)
+    assert "$" not in out
+    with pytest.raises(KeyError, match="unknown-figure"):
+        render_markdown("::: figure unknown-figure\ncaption\n:::\n",
+                        lambda name, caption: (_ for _ in ()).throw(KeyError(name)))
+
+
+def test_cache_loads_what_it_saved_and_keys_on_what_decides_the_numbers(tmp_path):
+    cache = Cache(tmp_path)
+    run = Run("sigma-pi", "white+brown", recipe=Recipe((Stage("mse", "adam", steps=30),)), snapshots=4)
+    first = cache.get(run)
+    again = cache.get(run)
+    assert not first.from_cache and again.from_cache
+    assert torch.equal(first.model.a, again.model.a) and first.fit.losses == again.fit.losses
+    assert len(again.fit.snapshots) == 4
+    keys = {run.key(), Run("sigma-pi", "white+brown", seed=1, recipe=run.recipe).key(),
+            Run("sigma-pi", "white+brown", recipe=Recipe((Stage("mse", "adam", steps=31),))).key()}
+    assert len(keys) == 3
+
+
+def test_a_write_cut_off_midway_leaves_no_file(tmp_path):
+    cache = Cache(tmp_path)
+
+    def crash(handle):
+        handle.write(b"half a model")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cache.write_atomic(tmp_path / "entry.pt", crash)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_damaged_cache_entry_is_trained_again(tmp_path):
+    cache = Cache(tmp_path)
+    run = Run("line", "white", recipe=Recipe((Stage("mse", "lbfgs", steps=10),)))
+    cache.path(run).parent.mkdir(parents=True, exist_ok=True)
+    cache.path(run).write_bytes(b"not a model")
+    trained = cache.get(run)
+    assert not trained.from_cache and abs(trained.model.w.item() - 2) < 0.05
