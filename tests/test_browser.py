@@ -185,3 +185,15 @@ def test_relu_switch_passes_only_the_believed_grain(browser, base):
     assert passed == [0, 12, 0]  # brown rice: 3 cups per cup, the other units held off
     assert "brown rice" in figure.locator("[data-passing]").inner_text()
     page.close()
+
+
+def test_dark_mode_follows_the_system_setting(browser, base):
+    page = browser.new_page(color_scheme="dark")
+    page.goto(f"{base}/04-the-darkness-meter.html")
+    page.wait_for_function("document.querySelector('figure.gt-figure').dataset.ready === 'true'")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(22, 23, 26)"
+    font = page.evaluate("document.querySelector('.plot')._fullLayout.font.color")
+    assert font.replace(" ", "") in ("#e8e6e1", "rgb(232,230,225)")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "dark-04.png"))
+    page.close()

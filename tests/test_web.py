@@ -117,3 +117,10 @@ def test_a_damaged_cache_entry_is_trained_again(tmp_path):
     cache.path(run).write_bytes(b"not a model")
     trained = cache.get(run)
     assert not trained.from_cache and abs(trained.model.w.item() - 2) < 0.05
+
+
+def test_every_trained_figure_replays_its_training(site):
+    untrained = {"line-refresher", "relu-switch", "diode-transistor"}  # the reader's line; wired by hand
+    for name, fig in site.figures.items():
+        assert (len(fig.frames) >= 2) == (name not in untrained), name
+        assert fig.stats and fig.table, name

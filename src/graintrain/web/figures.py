@@ -310,9 +310,12 @@ def relu_pieces(get) -> Figure:
     model = t.model
     x = torch.linspace(0, FAR_CUPS, 201)
     fig = go.Figure()
-    y = _predict(model, x, torch.zeros_like(x))
-    readout = model.layers[-1].weight[0].detach()  # (10,)
-    pieces = model.hidden[-1] * readout  # (201, 10): what each unit adds to the answer
+
+    def parts(m):
+        y = _predict(m, x, torch.zeros_like(x))  # (201,)
+        return y, m.hidden[-1] * m.layers[-1].weight[0].detach()  # (201, 10): each unit's share
+
+    y, pieces = parts(model)
     for j in range(pieces.shape[1]):
         fig.add_trace(go.Scatter(x=_values(x), y=_values(pieces[:, j]), mode="lines",
                                  name=f"unit {j + 1}", line=dict(width=1, dash="dot"),
@@ -336,7 +339,8 @@ def relu_pieces(get) -> Figure:
                   [("hidden units", "10"), ("parameters", str(num_parameters(model))),
                    ("kinks between 0 and 10 cups", str(inside)),
                    ("water at 10 cups", f"{y[-1].item():.2f} (true 20)")],
-                  [],
+                  replay([t], lambda ms: (lambda y, p: {**{j: {"y": [_values(p[:, j])]} for j in range(p.shape[1])},
+                                                        p.shape[1]: {"y": [_values(y)]}})(*parts(ms[0]))),
                   {"cups": _values(x), "network": _values(y),
                    **{f"unit {j + 1}": _values(pieces[:, j]) for j in range(pieces.shape[1])}},
                   lab="model=mlp&dataset=white%2Bbrown&hidden=10")
@@ -374,12 +378,15 @@ def relu_far(get) -> Figure:
     two, ten, sp = get(MLP2), get(MLP10), get(SIGMA_PI)
     fig = go.Figure()
     rows = {"cups": _values(FAR)}
+    moving: list[tuple[int, int, float]] = []  # (trace, which network, darkness) for the replay
     for grain, dash in (("white", "solid"), ("brown", "dot")):
         d = torch.full_like(FAR, GRAINS[grain].darkness)
         for label, t, colour in (("2 units", two, LINE_COLOURS[1]), ("10 units", ten, LINE_COLOURS[0]),
                                  ("sigma-pi", sp, LINE_COLOURS[2])):
             y = _predict(t.model, FAR, d)
             rows[f"{label}, {grain}"] = _values(y)
+            if t is not sp:
+                moving.append((len(fig.data), 0 if t is two else 1, GRAINS[grain].darkness))
             fig.add_trace(go.Scatter(x=_values(FAR), y=_values(y), mode="lines",
                                      name=f"{label}, {grain}", line=dict(color=colour, dash=dash)))
         fig.add_trace(go.Scatter(x=[0, FAR_CUPS], y=[0, GRAINS[grain].ratio * FAR_CUPS], mode="lines",
@@ -395,7 +402,9 @@ def relu_far(get) -> Figure:
                   [("RMS error at 10 cups", f"2 units {rms(two):.2f}, 10 units {rms(ten):.2f}, "
                                             f"sigma-pi {rms(sp):.2f}"),
                    ("parameters", "9, 41 and 3")],
-                  [], rows, lab="model=mlp&dataset=white%2Bbrown&hidden=10")
+                  replay([two, ten], lambda ms: {i: {"y": [_values(_predict(ms[k], FAR, torch.full_like(FAR, d)))]}
+                                                 for i, k, d in moving}),
+                  rows, lab="model=mlp&dataset=white%2Bbrown&hidden=10")
 
 
 @figure("sigma-pi-3d", SIGMA_PI)
@@ -683,7 +692,8 @@ def switchboard(get) -> Figure:
 BLENDED = Recipe((Stage("mse", "adam", steps=2000, lr=0.05),))
 COMPARE_SEEDS = range(10)
 SW_BLEND = [Run("attention", "switchboard", seed=s, data_options=SW, recipe=BLENDED) for s in COMPARE_SEEDS]
-SW_COMPETE = [Run("attention", "switchboard", seed=s, data_options=SW) for s in COMPARE_SEEDS]
+SW_COMPETE = [Run("attention", "switchboard", seed=s, data_options=SW, snapshots=REPLAY if s == 0 else 0)
+              for s in COMPARE_SEEDS]
 
 
 @figure("blend-vs-compete", *SW_BLEND, *SW_COMPETE)
@@ -703,6 +713,8 @@ def blend_vs_compete(get) -> Figure:
                                      line=dict(color="#999", width=6), opacity=0.35), row=1, col=col)
         with torch.no_grad():
             _, values = t.model.experts(x, torch.zeros_like(x))
+        if col == 2:
+            first_expert = len(fig.data)
         for j in range(values.shape[1]):
             rows[f"{label} expert {j + 1}"] = _values(values[:, j])
             fig.add_trace(go.Scatter(x=_values(x), y=_values(values[:, j]), mode="lines",
@@ -717,7 +729,9 @@ def blend_vs_compete(get) -> Figure:
                                                     f"mixture {found(SW_COMPETE)}/10"),
                    ("train MSE, seed 0", f"blended {blended_mse:.4f}, mixture {mse(compete.model, data.train):.4f}"),
                    ("noise floor σ²", f"{data.noise ** 2:.4f}")],
-                  [], rows, lab="model=attention&dataset=switchboard")
+                  replay([compete], lambda ms: {first_expert + j: {"y": [_values(v)]} for j, v in enumerate(
+                      ms[0].experts(x, torch.zeros_like(x))[1].detach().T)}),
+                  rows, lab="model=attention&dataset=switchboard")
 
 
 def all_runs() -> list[Run]:
