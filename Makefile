@@ -32,6 +32,7 @@ bench: $(BIN)/graintrain
 	$(BIN)/python benchmarks/fit_speed.py
 	$(BIN)/python benchmarks/step_speed.py
 	$(BIN)/python benchmarks/recovery.py
+	$(BIN)/python benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info site artifacts
