@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib
 import json
 import sys
@@ -15,8 +14,8 @@ from rich.table import Table
 
 from . import metrics
 from .datasets import DATASETS, make_dataset
-from .models import MODELS, make_model, num_parameters
-from .train import OBJECTIVES, OPTIMIZERS, Recipe, TrainingDiverged, check, fit
+from .models import MODELS, make_model, num_parameters, recipe_for
+from .train import OBJECTIVES, OPTIMIZERS, TrainingDiverged, check, fit
 
 
 class UsageError(Exception):
@@ -119,18 +118,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def recipe_for(model: str, args: argparse.Namespace) -> Recipe:
-    """The model's registered recipe; --steps/--lr/--optimizer/--objective make it one stage."""
-    recipe = MODELS[model].recipe
-    override = {k: getattr(args, k) for k in ("steps", "lr", "optimizer", "objective")
-                if getattr(args, k) is not None}
-    stages = recipe.stages
-    if override:  # one stage, starting from the first registered one's settings
-        stages = (dataclasses.replace(stages[0], **override),)
-    return dataclasses.replace(recipe, stages=stages, seed=args.seed,
-                               restarts=args.restarts or recipe.restarts)
-
-
 def _named_parameters(model: torch.nn.Module) -> dict:
     return {name: (p.item() if p.numel() == 1 else p.detach().flatten().tolist())
             for name, p in model.named_parameters()}
@@ -154,7 +141,8 @@ def run_fit(args: argparse.Namespace, console: Console) -> dict:
             raise UsageError(f"--relationships applies to switchboard, not to {args.dataset}")
         data_options["relationships"] = args.relationships
     dataset = make_dataset(args.dataset, n=args.n, noise=args.noise, seed=args.seed, **data_options)
-    recipe = recipe_for(args.model, args)
+    recipe = recipe_for(args.model, seed=args.seed, restarts=args.restarts, steps=args.steps,
+                        lr=args.lr, optimizer=args.optimizer, objective=args.objective)
     try:
         check(recipe, make_model(args.model, dataset, **options))
     except ValueError as err:

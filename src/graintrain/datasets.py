@@ -187,3 +187,68 @@ def make_dataset(name: str, n: int | None = None, noise: float | None = None, se
         raise KeyError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
     kwargs = {k: v for k, v in (("n", n), ("noise", noise)) if v is not None}
     return DATASETS[name].make(seed=seed, **kwargs, **options)
+
+
+class CSVError(ValueError):
+    """A CSV that cannot become a dataset; the message names the line and the column."""
+
+
+CSV_COLUMNS = ("cups", "darkness", "water")  # required; "label" is optional
+
+
+def from_csv(text: str, seed: int = 0, test_share: float = 0.2) -> Dataset:
+    """A dataset from CSV text with columns cups, darkness, water and optionally label.
+
+    Every row is checked before anything is built, so a bad file never yields half a dataset.
+    A seeded share of the rows becomes the test split.
+    """
+    import csv
+    import io
+    import math
+
+    rows = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip().lower() for h in next(rows)]
+    except StopIteration:
+        raise CSVError("line 1: the file is empty; expected a header: cups,darkness,water[,label]") from None
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    if missing:
+        raise CSVError(f"line 1: missing column {', '.join(missing)}; "
+                       "expected a header with cups, darkness, water and optionally label")
+    index = {c: header.index(c) for c in (*CSV_COLUMNS, "label") if c in header}
+    values: dict[str, list[float]] = {c: [] for c in CSV_COLUMNS}
+    labels: list[str] = []
+    for line, row in enumerate(rows, start=2):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise CSVError(f"line {line}: expected {len(header)} values, found {len(row)}")
+        for column in CSV_COLUMNS:
+            cell = row[index[column]].strip()
+            try:
+                number = float(cell)
+            except ValueError:
+                raise CSVError(f"line {line}, column {column}: {cell!r} is not a number") from None
+            if not math.isfinite(number):
+                raise CSVError(f"line {line}, column {column}: {cell!r} is not a finite number")
+            if column == "darkness" and not 0 <= number <= 1:
+                raise CSVError(f"line {line}, column darkness: {cell} is outside 0 to 1")
+            values[column].append(number)
+        if "label" in index:
+            label = row[index["label"]].strip()
+            if not label:
+                raise CSVError(f"line {line}, column label: empty label")
+            labels.append(label)
+    n = len(values["cups"])
+    if n < 4:
+        raise CSVError(f"the file has {n} data rows; at least 4 are needed to train and test")
+    classes = tuple(dict.fromkeys(labels)) if labels else ("data",)
+    label = torch.tensor([classes.index(v) for v in labels] if labels else [0] * n)
+    x, z, y = (torch.tensor(values[c], dtype=torch.float32) for c in CSV_COLUMNS)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    cut = max(1, round(n * test_share))
+    test_rows, train_rows = order[:cut], order[cut:]
+    split = lambda i: Split(x[i], z[i], y[i], label[i], torch.zeros(len(i), dtype=torch.bool))
+    unknown = torch.full((len(classes),), float("nan"))  # the true lines of uploaded data are unknown
+    return Dataset("upload", split(train_rows), split(test_rows), float("nan"), classes, unknown,
+                   unknown.clone())

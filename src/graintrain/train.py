@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -43,6 +44,9 @@ class Recipe:
     restarts: int = 1  # train from this many random starts and keep the lowest final training loss
     seed: int = 0  # start r is seeded with seed·1000 + r, so runs repeat exactly
     snapshots: int = 0  # parameter snapshots spread evenly over the run, for replays (0: none)
+
+
+_SEEDING = threading.Lock()
 
 
 class TrainingDiverged(RuntimeError):
@@ -229,10 +233,11 @@ def fit(build: Callable[[], nn.Module], data: Split, recipe: Recipe = Recipe(),
     best: Fit | None = None
     finals = []
     for start in range(recipe.restarts):
-        torch.manual_seed(recipe.seed * 1000 + start)
         report = None if on_step is None else (
             lambda s, _t, loss, base=start * per_start: on_step(base + s, per_start * recipe.restarts, loss))
-        model = build()
+        with _SEEDING:  # the initial weights come from the global RNG: one thread at a time
+            torch.manual_seed(recipe.seed * 1000 + start)
+            model = build()
         check(recipe, model)
         run = _train_once(model, data, recipe, start, report)
         finals.append(run.final_losses[0])

@@ -7,6 +7,7 @@ checked with.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -92,10 +93,19 @@ def make_model(name: str, dataset: Dataset, **options) -> nn.Module:
     return spec.build(dataset, **options)
 
 
+def recipe_for(name: str, seed: int = 0, restarts: int | None = None, **stage) -> Recipe:
+    """The model's registered recipe with a seed; any of steps, lr, optimizer, objective given
+    (not None) make it a single stage, starting from the first registered stage's settings."""
+    recipe = MODELS[name].recipe
+    override = {k: v for k, v in stage.items() if v is not None}
+    stages = (dataclasses.replace(recipe.stages[0], **override),) if override else recipe.stages
+    return dataclasses.replace(recipe, stages=stages, seed=seed, restarts=restarts or recipe.restarts)
+
+
 def num_parameters(model: nn.Module) -> int:
     """The number of trainable numbers in a model."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-__all__ = ["MODELS", "ModelSpec", "make_model", "num_parameters", "Attention", "Classifier", "Line",
+__all__ = ["MODELS", "ModelSpec", "make_model", "num_parameters", "recipe_for", "Attention", "Classifier", "Line",
            "MLP", "Pipeline", "Plane", "ReluSwitch", "SigmaPi", "hand_set"]

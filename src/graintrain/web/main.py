@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
+from contextlib import asynccontextmanager
 from importlib import resources
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from .routers import article
+from .jobs import JobManager
+from .routers import article, lab
 from .settings import Settings
 from .site import PLOTLY_JS, Site
 
 
 def create_app(settings: Settings, site: Site) -> FastAPI:
     """The graintrain web app for a built site."""
-    app = FastAPI(title="graintrain", version=__version__)
+    jobs = JobManager(settings.workers, settings.queue_limit, settings.job_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        # The first optimizer step in a process imports torch._dynamo (about 1 s); do it now, aside,
+        # so the first lab job streams at once without slowing the server's start.
+        threading.Thread(target=importlib.import_module, args=("torch._dynamo",), daemon=True).start()
+        yield
+        jobs.shutdown()  # no training thread outlives the server
+
+    app = FastAPI(title="graintrain", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.site = site
+    app.state.jobs = jobs
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:  # shipped inside the plotly package: nothing from a CDN
@@ -28,6 +43,8 @@ def create_app(settings: Settings, site: Site) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=str(resources.files("graintrain.web") / "static")),
               name="static")
+    app.include_router(lab.router)
+    app.add_api_route("/lab", lambda: RedirectResponse("lab.html"), include_in_schema=False)
     app.include_router(article.router)
 
     @app.exception_handler(StarletteHTTPException)

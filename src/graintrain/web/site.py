@@ -113,6 +113,7 @@ class Site:
                 "chapter.html", title=chapter.title, chapter=chapter, prev=prev, next=nxt,
                 body=render_markdown(chapter.text, self._figure_html))
         self.pages["index.html"] = self._page("index.html", title="graintrain")
+        self.pages["lab.html"] = self._page("lab.html", title="Lab")
         self.pages["404.html"] = self._page("404.html", title="Page not found")
 
     def _page(self, template: str, **context) -> str:

@@ -1,0 +1,237 @@
+// The lab: a form built from the server's registries, a training job streamed over server-sent
+// events, and plots of the loss, the fitted function and (for attention) the attention weights.
+// Every setting lives in the URL query, so a link reopens the same run.
+
+const form = document.querySelector(".lab-form");
+const plots = Object.fromEntries([...document.querySelectorAll("[data-plot]")].map((el) => [el.dataset.plot, el]));
+const statusLine = form.querySelector(".status");
+const errorLine = form.querySelector(".error");
+const buttons = Object.fromEntries([...form.querySelectorAll("[data-act]")].map((el) => [el.dataset.act, el]));
+const exportsBox = form.querySelector(".exports");
+const threeD = document.querySelector("input[name=three_d]");
+const FIELDS = ["dataset", "relationships", "n", "noise", "model", "hidden", "experts", "optimizer", "objective", "lr", "steps", "restarts", "seed"];
+const NUMBERS = new Set(["relationships", "n", "noise", "experts", "lr", "steps", "restarts", "seed"]);
+const COLOURS = ["#8a8f98", "#b5651d", "#6a3d9a", "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#17becf"];
+
+let registry = null;
+let job = null;       // {id, source, data, classes, losses: {x, y}, paused}
+let uploaded = null;  // CSV text chosen by the reader
+
+function layout(extra = {}) {
+  const style = getComputedStyle(document.body);
+  return Object.assign({
+    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+    font: { family: style.fontFamily, color: style.getPropertyValue("--ink").trim(), size: 12 },
+    margin: { l: 50, r: 15, t: 30, b: 40 }, legend: { orientation: "h", y: -0.25 }, uirevision: "keep",
+  }, extra);
+}
+
+function say(text) { statusLine.textContent = text; }
+function fail(text) { errorLine.hidden = !text; errorLine.textContent = text || ""; }
+
+function readURL() {
+  const params = new URLSearchParams(location.search);
+  for (const name of FIELDS) {
+    if (params.has(name)) form.elements[name].value = params.get(name);
+  }
+  threeD.checked = params.get("view") === "3d";
+}
+
+function writeURL() {
+  const params = new URLSearchParams();
+  for (const name of FIELDS) {
+    const value = form.elements[name].value.trim();
+    if (value !== "" && !(name === "seed" && value === "0")) params.set(name, value);
+  }
+  if (threeD.checked) params.set("view", "3d");
+  history.replaceState(null, "", `${location.pathname}?${params}`);
+}
+
+function showRelevantFields() {
+  const model = registry.models[form.elements.model.value];
+  const dataset = form.elements.dataset.value;
+  form.querySelector(".about").textContent = model ? model.about : "";
+  for (const el of form.querySelectorAll("[data-option]")) el.hidden = !model?.options.includes(el.dataset.option);
+  for (const el of form.querySelectorAll("[data-for=switchboard]")) el.hidden = dataset !== "switchboard";
+  for (const el of form.querySelectorAll("[data-for=generated]")) el.hidden = dataset === "upload";
+  form.querySelector(".upload").hidden = dataset !== "upload";
+}
+
+function settings() {
+  const out = {};
+  for (const name of FIELDS) {
+    const el = form.elements[name];
+    if (el.closest("label")?.hidden) continue;
+    const value = el.value.trim();
+    if (value === "") continue;
+    if (name === "hidden") out.hidden = value.split(",").map(Number);
+    else out[name] = NUMBERS.has(name) ? Number(value) : value;
+  }
+  if (out.dataset === "upload") out.csv = uploaded ?? "";
+  return out;
+}
+
+function explain(detail) {
+  if (!Array.isArray(detail)) return String(detail);
+  return detail.map((d) => {
+    const where = d.loc.filter((p) => p !== "body").join(".");
+    return `${where ? `${where}: ` : ""}${d.msg.replace(/^Value error, /, "")}`;
+  }).join("; ");
+}
+
+function drawPoints(data, classes) {
+  const traces = classes.map((name, k) => {
+    const idx = data.label.map((l, i) => (l === k ? i : -1)).filter((i) => i >= 0);
+    return threeD.checked
+      ? { type: "scatter3d", mode: "markers", name, x: idx.map((i) => data.x[i]), y: idx.map((i) => data.z[i]),
+          z: idx.map((i) => data.y[i]), marker: { size: 2.5, color: COLOURS[k % COLOURS.length] } }
+      : { type: "scatter", mode: "markers", name, x: idx.map((i) => data.x[i]), y: idx.map((i) => data.y[i]),
+          marker: { size: 5, color: COLOURS[k % COLOURS.length], opacity: 0.7 } };
+  });
+  return traces;
+}
+
+function drawFit(event) {
+  if (!job || !event.grid) return;
+  const { grid } = event;
+  const points = drawPoints(job.data, job.classes);
+  let model = [];
+  if (event.probabilities) {
+    model = event.probabilities.map((p, k) => ({ type: "scatter", mode: "lines", name: `p(${job.classes[k]})`,
+      x: grid.z, y: p, line: { color: COLOURS[k % COLOURS.length], width: 3 } }));
+    Plotly.react(plots.fit, model, layout({ xaxis: { title: { text: "selector z (darkness)" } }, yaxis: { title: { text: "probability" }, range: [0, 1.05] } }));
+    return;
+  }
+  if (threeD.checked) {
+    model = [{ type: "surface", x: grid.x, y: grid.z, z: event.surface, opacity: 0.6, showscale: false, name: "model" }];
+    Plotly.react(plots.fit, [...points, ...model], layout({ scene: { xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "z (selector)" } }, zaxis: { title: { text: "y" } } } }));
+  } else {
+    model = event.curves.map((c, k) => ({ type: "scatter", mode: "lines", name: `model at z = ${c.z}`,
+      x: grid.x, y: c.y, line: { color: COLOURS[k % COLOURS.length], width: 3 } }));
+    Plotly.react(plots.fit, [...points, ...model], layout({ xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "y (water)" } } }));
+  }
+  plots.weights.hidden = !event.weights;
+  if (event.weights) {
+    Plotly.react(plots.weights, event.weights.map((w, k) => ({ type: "scatter", mode: "lines", name: `expert ${k + 1}`,
+      x: grid.z, y: w })), layout({ title: { text: "attention weights", font: { size: 13 } }, xaxis: { title: { text: "selector z" } }, yaxis: { range: [-0.05, 1.05] } }));
+  }
+}
+
+function drawLoss(event) {
+  const first = event.step - event.losses.length + 1;
+  event.losses.forEach((loss, i) => { job.losses.x.push(first + i); job.losses.y.push(loss); });
+  job.logLoss = job.losses.y.every((v) => v > 0);  // the mixture likelihood can go below zero
+  // Fresh arrays each time: Plotly.react redraws only data it sees change.
+  Plotly.react(plots.loss, [{ type: "scatter", mode: "lines", x: [...job.losses.x], y: [...job.losses.y], name: "loss" }],
+    layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: "training loss" }, type: job.logLoss ? "log" : "linear" }, showlegend: false }));
+}
+
+function finish(text, done) {
+  job.source.close();
+  buttons.train.disabled = false;
+  buttons.pause.disabled = true;
+  buttons.stop.disabled = true;
+  buttons.pause.textContent = "Pause";
+  say(text);
+  document.body.dataset.job = done ? "done" : "ended";
+  if (done) {
+    exportsBox.hidden = false;
+    const base = `api/jobs/${job.id}/model`;
+    exportsBox.querySelector("[data-export=pt]").href = base;
+    exportsBox.querySelector("[data-export=json]").href = `${base}.json`;
+  }
+}
+
+function listen(id) {
+  const source = new EventSource(`api/jobs/${id}/events`);
+  job = { id, source, data: null, classes: [], losses: { x: [], y: [] }, last: null, updates: 0 };
+  source.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    job.last = event;
+    document.body.dataset.updates = String(++job.updates);
+    if (event.type === "queued") say(`Waiting: place ${event.position} in the queue.`);
+    if (event.type === "started") {
+      job.data = event.points;
+      job.classes = event.classes;
+      say(`Training ${event.model} (${event.num_parameters} parameters) on ${event.dataset}…`);
+    }
+    if (event.type === "progress" || event.type === "done") {
+      if (event.losses) drawLoss(event);
+      drawFit(event);
+      document.body.dataset.step = String(event.step);
+      document.body.dataset.loss = String(event.loss);
+    }
+    if (event.type === "progress") say(`Step ${event.step} of ${event.total}, loss ${event.loss.toPrecision(4)}, ${event.seconds.toFixed(1)} s`);
+    if (event.type === "paused") say(`Paused at step ${document.body.dataset.step}.`);
+    if (event.type === "done") {
+      const score = event.train_mse !== undefined
+        ? `train MSE ${event.train_mse.toFixed(4)}, test MSE ${event.test_mse.toFixed(4)}` +
+          (event.extrapolation_mse != null ? `, beyond the training range ${event.extrapolation_mse.toFixed(4)}` : "")
+        : `train accuracy ${(100 * event.train_accuracy).toFixed(1)}%, test ${(100 * event.test_accuracy).toFixed(1)}%`;
+      document.body.dataset.result = JSON.stringify(event.train_mse ?? event.train_accuracy);
+      finish(`Done in ${event.seconds.toFixed(2)} s: ${score}, ${event.num_parameters} parameters.`, true);
+    }
+    if (event.type === "error") { fail(event.message); finish("Training failed.", false); }
+    if (event.type === "stopped") finish(`Stopped: ${event.message}.`, false);
+  };
+  source.onerror = () => { if (job?.source === source && source.readyState === EventSource.CLOSED) finish("Lost the connection to the server.", false); };
+}
+
+async function train(submitEvent) {
+  submitEvent.preventDefault();
+  fail("");
+  exportsBox.hidden = true;
+  writeURL();
+  if (form.elements.dataset.value === "upload" && !uploaded) { fail("Choose a CSV file first."); return; }
+  const response = await fetch("api/jobs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(settings()) });
+  const body = await response.json();
+  if (response.status === 429) { fail(`The lab is busy: ${body.detail}`); return; }
+  if (!response.ok) { fail(explain(body.detail)); return; }
+  buttons.train.disabled = true;
+  buttons.pause.disabled = false;
+  buttons.stop.disabled = false;
+  document.body.dataset.job = "running";
+  listen(body.id);
+}
+
+async function init() {
+  try {
+    const response = await fetch("api/registry");
+    if (!response.ok) throw new Error(response.statusText);
+    registry = await response.json();
+  } catch {
+    document.querySelector(".lab-offline").hidden = false;
+    for (const el of form.elements) el.disabled = true;
+    document.body.dataset.ready = "offline";
+    return;
+  }
+  const addOptions = (select, names) => { for (const name of names) select.add(new Option(name, name)); };
+  addOptions(form.elements.model, Object.keys(registry.models));
+  addOptions(form.elements.dataset, Object.keys(registry.datasets));
+  addOptions(form.elements.objective, registry.objectives);
+  addOptions(form.elements.optimizer, registry.optimizers);
+  form.elements.dataset.add(new Option("upload your own CSV…", "upload"));
+  form.elements.model.value = "attention";
+  form.elements.dataset.value = "three-grains";
+  readURL();
+  showRelevantFields();
+  form.addEventListener("change", () => { showRelevantFields(); writeURL(); });
+  form.addEventListener("submit", train);
+  form.elements.file.addEventListener("change", async () => {
+    const file = form.elements.file.files[0];
+    uploaded = file ? await file.text() : null;
+  });
+  threeD.addEventListener("change", () => { writeURL(); if (job?.last) drawFit(job.last); });
+  buttons.stop.addEventListener("click", () => fetch(`api/jobs/${job.id}`, { method: "DELETE" }));
+  buttons.pause.addEventListener("click", async () => {
+    const paused = buttons.pause.textContent === "Resume";
+    await fetch(`api/jobs/${job.id}/${paused ? "resume" : "pause"}`, { method: "POST" });
+    buttons.pause.textContent = paused ? "Pause" : "Resume";
+  });
+  for (const button of exportsBox.querySelectorAll("[data-image]")) {
+    button.addEventListener("click", () => Plotly.downloadImage(plots.fit, { format: button.dataset.image, filename: "graintrain-lab", width: 900, height: 600 }));
+  }
+  document.body.dataset.ready = "true";
+}
+
+init();
