@@ -197,3 +197,81 @@ def test_dark_mode_follows_the_system_setting(browser, base):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "dark-04.png"))
     page.close()
+
+
+# The lab ----------------------------------------------------------------------------------------
+
+def open_lab(browser, url: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_function("document.body.dataset.ready === 'true'")
+    return page, errors
+
+
+def test_lab_trains_and_streams_updates_and_a_permalink_repeats_the_run(browser, app_url):
+    page, errors = open_lab(browser, f"{app_url}/lab")
+    page.select_option("select[name=model]", "attention")
+    page.select_option("select[name=dataset]", "switchboard")
+    page.select_option("select[name=optimizer]", "adam")
+    page.select_option("select[name=objective]", "mixture")
+    page.fill("input[name=steps]", "2000")
+    page.fill("input[name=seed]", "3")
+    page.click("[data-act=train]")
+    page.wait_for_function("document.body.dataset.job === 'done'", timeout=30000)
+    updates = int(page.evaluate("document.body.dataset.updates"))
+    assert updates >= 5  # queued, started, several progress updates, done
+    assert page.evaluate("document.querySelector('[data-plot=loss]')._fullData[0].x.length") == 2000
+    assert page.evaluate("document.querySelector('[data-plot=weights]')._fullData.length") == 5
+    result = page.evaluate("document.body.dataset.result")
+    assert "Done in" in page.inner_text(".status") and errors == []
+    link = page.url
+    assert "seed=3" in link and "steps=2000" in link and "objective=mixture" in link
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "lab-trained.png"), full_page=True)
+    again, _ = open_lab(browser, link)
+    assert again.input_value("input[name=steps]") == "2000"
+    again.click("[data-act=train]")
+    again.wait_for_function("document.body.dataset.job === 'done'", timeout=30000)
+    assert again.evaluate("document.body.dataset.result") == result
+    page.close()
+    again.close()
+
+
+def test_lab_stop_ends_the_run(browser, app_url):
+    page, _ = open_lab(browser, f"{app_url}/lab.html?model=mlp&dataset=switchboard&hidden=64,64"
+                                "&optimizer=adam&steps=20000")
+    page.click("[data-act=train]")
+    page.wait_for_function("Number(document.body.dataset.step || 0) > 0", timeout=20000)
+    page.click("[data-act=stop]")
+    page.wait_for_function("document.body.dataset.job === 'ended'", timeout=5000)
+    assert "Stopped: stopped by the reader" in page.inner_text(".status")
+    assert page.is_enabled("[data-act=train]")
+    page.close()
+
+
+def test_lab_uploads_a_good_csv_and_refuses_a_bad_one(browser, app_url, tmp_path):
+    from test_lab import GOOD_CSV
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text(GOOD_CSV)
+    bad.write_text("cups,darkness,water\n1,0,2\n2,0.5,six\n")
+    page, _ = open_lab(browser, f"{app_url}/lab.html?model=sigma-pi&dataset=upload")
+    page.set_input_files("input[name=file]", str(bad))
+    page.click("[data-act=train]")
+    page.wait_for_selector(".error:not([hidden])")
+    assert "line 3, column water: 'six' is not a number" in page.inner_text(".error")
+    page.set_input_files("input[name=file]", str(good))
+    page.click("[data-act=train]")
+    page.wait_for_function("document.body.dataset.job === 'done'", timeout=20000)
+    assert float(page.evaluate("document.body.dataset.result")) < 1e-6
+    page.close()
+
+
+def test_static_lab_explains_it_needs_a_server(browser, static_url):
+    page = browser.new_page()
+    page.goto(f"{static_url}/lab.html")
+    page.wait_for_function("document.body.dataset.ready === 'offline'")
+    assert page.is_visible(".lab-offline") and page.is_disabled("[data-act=train]")
+    page.close()

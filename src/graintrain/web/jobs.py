@@ -58,6 +58,11 @@ class JobSettings(BaseModel):
                                  f"not to {self.model}")
         if self.dataset == UPLOAD and not self.csv:
             raise ValueError("dataset upload needs the CSV text in csv")
+        if self.dataset == UPLOAD:
+            data = from_csv(self.csv, seed=self.seed)  # a CSVError names the line and column
+            learns_labels = any(st.objective in ("cross-entropy", "labelled") for st in spec.recipe.stages)
+            if learns_labels and data.classes == ("data",):
+                raise ValueError(f"{self.model} learns classes: the CSV needs a label column")
         if self.dataset != UPLOAD and self.csv is not None:
             raise ValueError("csv is only read when dataset is upload")
         if self.relationships is not None and self.dataset != "switchboard":

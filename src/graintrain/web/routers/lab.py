@@ -67,18 +67,21 @@ async def events(request: Request, job: Job = Depends(get_job),
     """Server-sent events: queued, started, progress (step, loss, fitted function), then done,
     error or stopped. A client that goes away stops its job."""
     async def stream():
-        sent = 0
-        while True:
-            if await request.is_disconnected():
+        sent, ended = 0, False
+        try:
+            while not ended:
+                if await request.is_disconnected():
+                    break
+                new = job.events[sent:]
+                for event in new:
+                    yield f"data: {json.dumps(event, separators=(',', ':'))}\n\n"
+                sent += len(new)
+                ended = bool(new) and new[-1]["type"] in ("done", "error", "stopped")
+                if not ended:
+                    await asyncio.sleep(POLL_SECONDS)
+        finally:  # also reached when the server cancels the stream because the client left
+            if not ended:
                 jobs.stop(job, "the page that started it went away")
-                return
-            new = job.events[sent:]
-            for event in new:
-                yield f"data: {json.dumps(event, separators=(',', ':'))}\n\n"
-            sent += len(new)
-            if new and new[-1]["type"] in ("done", "error", "stopped"):
-                return
-            await asyncio.sleep(POLL_SECONDS)
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -117,13 +117,39 @@ function drawFit(event) {
   }
 }
 
-function drawLoss(event) {
+const MAX_LOSS_POINTS = 4000;
+
+function addLosses(event) {
+  // Keep every stride-th step; when the curve grows past MAX_LOSS_POINTS, halve it and double the
+  // stride, so a 20,000-step run draws as fast as a 200-step one.
   const first = event.step - event.losses.length + 1;
-  event.losses.forEach((loss, i) => { job.losses.x.push(first + i); job.losses.y.push(loss); });
+  event.losses.forEach((loss, i) => {
+    const step = first + i;
+    if (step % job.stride === 0 || step === event.total) { job.losses.x.push(step); job.losses.y.push(loss); }
+  });
+  if (job.losses.x.length > MAX_LOSS_POINTS) {
+    job.stride *= 2;
+    const keep = (_, i) => i % 2 === 1;
+    job.losses.x = job.losses.x.filter(keep);
+    job.losses.y = job.losses.y.filter(keep);
+  }
   job.logLoss = job.losses.y.every((v) => v > 0);  // the mixture likelihood can go below zero
+}
+
+function drawLoss() {
   // Fresh arrays each time: Plotly.react redraws only data it sees change.
   Plotly.react(plots.loss, [{ type: "scatter", mode: "lines", x: [...job.losses.x], y: [...job.losses.y], name: "loss" }],
     layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: "training loss" }, type: job.logLoss ? "log" : "linear" }, showlegend: false }));
+}
+
+function scheduleDraw() {
+  // Updates can arrive faster than the page paints: draw the latest once per animation frame.
+  if (job.drawing) return;
+  job.drawing = requestAnimationFrame(() => {
+    job.drawing = 0;
+    drawLoss();
+    drawFit(job.last);
+  });
 }
 
 function finish(text, done) {
@@ -144,7 +170,7 @@ function finish(text, done) {
 
 function listen(id) {
   const source = new EventSource(`api/jobs/${id}/events`);
-  job = { id, source, data: null, classes: [], losses: { x: [], y: [] }, last: null, updates: 0 };
+  job = { id, source, data: null, classes: [], losses: { x: [], y: [] }, stride: 1, last: null, updates: 0, drawing: 0 };
   source.onmessage = (message) => {
     const event = JSON.parse(message.data);
     job.last = event;
@@ -156,8 +182,8 @@ function listen(id) {
       say(`Training ${event.model} (${event.num_parameters} parameters) on ${event.dataset}…`);
     }
     if (event.type === "progress" || event.type === "done") {
-      if (event.losses) drawLoss(event);
-      drawFit(event);
+      if (event.losses) addLosses(event);
+      scheduleDraw();
       document.body.dataset.step = String(event.step);
       document.body.dataset.loss = String(event.loss);
     }

@@ -1,0 +1,209 @@
+"""The lab's API: validation, streamed progress, pause, stop, limits, exports and uploads.
+
+Streams are read from a real uvicorn server on loopback with httpx, as a browser would.
+"""
+
+import io
+import json
+import threading
+import time
+
+import httpx
+import pytest
+import torch
+import uvicorn
+
+from graintrain import make_dataset, make_model, mse
+from graintrain.web.main import create_app
+from graintrain.web.settings import Settings
+
+from test_browser import free_port, wait_for
+
+GOOD_CSV = "cups,darkness,water,label\n" + "".join(
+    f"{x},{d},{r * x},{name}\n" for x in (0.5, 1, 2, 3, 4) for d, r, name in ((0, 2, "white"), (0.5, 3, "brown")))
+
+
+def serve(site, site_cache, **settings):
+    port = free_port()
+    app = create_app(Settings(cache_dir=site_cache.folder, **settings), site)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(f"http://127.0.0.1:{port}/index.html")
+    return server, thread, app, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def lab(site, site_cache):
+    server, thread, app, url = serve(site, site_cache, workers=2, queue_limit=2, job_seconds=20)
+    with httpx.Client(base_url=url, timeout=30) as client:
+        yield client, app
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def start(client, **settings) -> str:
+    response = client.post("/api/jobs", json=settings)
+    assert response.status_code == 202, response.text
+    return response.json()["id"]
+
+
+def events(client, job_id, until=("done", "error", "stopped"), on_event=None):
+    seen = []
+    with client.stream("GET", f"/api/jobs/{job_id}/events") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                seen.append(json.loads(line[6:]))
+                if on_event:
+                    on_event(seen[-1])
+                if seen[-1]["type"] in until:
+                    break
+    return seen
+
+
+def test_a_job_streams_its_progress_and_ends_done(lab):
+    client, _ = lab
+    seen = events(client, start(client, model="sigma-pi", dataset="bran", optimizer="adam", steps=800))
+    kinds = [e["type"] for e in seen]
+    assert kinds[0] == "queued" and "started" in kinds and kinds[-1] == "done"
+    progress = [e for e in seen if e["type"] == "progress"]
+    assert progress and [e["step"] for e in progress] == sorted(e["step"] for e in progress)
+    assert sum(len(e["losses"]) for e in progress) == 800  # every step's loss reaches the page
+    assert len(progress[-1]["curves"]) == 3 and len(progress[-1]["surface"]) == 21
+    assert seen[-1]["train_mse"] <= 1.3 * 0.1**2
+
+
+def test_attention_streams_its_weights(lab):
+    client, _ = lab
+    done = events(client, start(client, model="attention", dataset="three-grains"))[-1]
+    weights = torch.tensor(done["weights"])  # (K, grid)
+    assert weights.shape == (3, 21) and torch.allclose(weights.sum(0), torch.ones(21), atol=1e-3)
+
+
+def test_same_settings_train_the_same_numbers(lab):
+    client, _ = lab
+    settings = dict(model="mlp", dataset="white+brown", hidden=[4], steps=300, optimizer="adam", seed=7)
+    first, second = (events(client, start(client, **settings))[-1] for _ in range(2))
+    assert first["train_mse"] == second["train_mse"]
+    a = client.get(f"/api/jobs/{start(client, **settings)}/events")  # drain a third for its id
+    assert a.status_code == 200
+
+
+def test_exports_load_back_into_the_same_model(lab):
+    client, _ = lab
+    job = start(client, model="plane", dataset="white+brown")
+    done = events(client, job)[-1]
+    blob = client.get(f"/api/jobs/{job}/model")
+    assert blob.headers["content-type"] == "application/octet-stream"
+    data = make_dataset("white+brown")
+    model = make_model("plane", data)
+    model.load_state_dict(torch.load(io.BytesIO(blob.content)))
+    assert mse(model, data.train) == pytest.approx(done["train_mse"], rel=1e-6)
+    params = client.get(f"/api/jobs/{job}/model.json").json()["parameters"]
+    assert set(params) == {"a", "b", "c"} and params["a"] == pytest.approx(model.a.item())
+
+
+def test_stop_ends_a_long_job_at_once(lab):
+    client, _ = lab
+    job = start(client, model="mlp", dataset="switchboard", hidden=[64, 64], optimizer="adam", steps=20000)
+    stopped_at = {}
+
+    def stop_on_first_progress(event):
+        if event["type"] == "progress" and not stopped_at:
+            stopped_at["t"] = time.monotonic()
+            assert client.delete(f"/api/jobs/{job}").status_code == 200
+
+    last = events(client, job, on_event=stop_on_first_progress)[-1]
+    assert last["type"] == "stopped" and "stopped by the reader" in last["message"]
+    assert time.monotonic() - stopped_at["t"] < 1.0
+    assert client.get(f"/api/jobs/{job}/model").status_code == 409
+
+
+def test_pause_holds_the_step_and_resume_finishes(lab):
+    client, _ = lab
+    job = start(client, model="mlp", dataset="white+brown", optimizer="adam", steps=20000)
+    seen = []
+
+    def pause_once(event):
+        if event["type"] == "progress" and not seen:
+            seen.append(client.post(f"/api/jobs/{job}/pause").json()["status"])
+        if event["type"] == "paused":
+            held = client.get(f"/api/jobs/{job}").json()["last"]
+            time.sleep(0.4)
+            assert client.get(f"/api/jobs/{job}").json()["last"] == held  # no step while paused
+            seen.append(client.post(f"/api/jobs/{job}/resume").json()["status"])
+            client.delete(f"/api/jobs/{job}")
+
+    last = events(client, job, on_event=pause_once)[-1]
+    assert seen == ["paused", "running"] and last["type"] == "stopped"
+
+
+def test_a_client_that_goes_away_stops_its_job(lab):
+    client, _ = lab
+    job = start(client, model="mlp", dataset="switchboard", hidden=[64, 64], optimizer="adam", steps=20000)
+    events(client, job, until=("progress",))  # read one update, then hang up
+    deadline = time.monotonic() + 5
+    while client.get(f"/api/jobs/{job}").json()["status"] != "stopped":
+        assert time.monotonic() < deadline, "the job kept training after its page went away"
+        time.sleep(0.05)
+    assert "went away" in client.get(f"/api/jobs/{job}").json()["last"]["message"]
+
+
+def test_queue_is_bounded_and_jobs_are_time_limited(site, site_cache):
+    before = set(threading.enumerate())
+    server, thread, app, url = serve(site, site_cache, workers=1, queue_limit=1, job_seconds=2)
+    try:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            long = dict(model="mlp", dataset="switchboard", hidden=[64, 64], optimizer="adam", steps=20000)
+            running = start(client, **long)
+            while client.get(f"/api/jobs/{running}").json()["status"] != "running":
+                time.sleep(0.01)
+            waiting = start(client, **long)
+            assert client.get(f"/api/jobs/{waiting}").json()["last"] == {"type": "queued", "position": 1}
+            full = client.post("/api/jobs", json=long)
+            assert full.status_code == 429 and "waiting" in full.json()["detail"]
+            last = events(client, running)[-1]
+            assert last["type"] == "stopped" and "time limit of 2 s" in last["message"]
+            assert events(client, waiting)[-1]["type"] == "stopped"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    jobs = app.state.jobs
+    assert all(job.finished for job in jobs.jobs.values())
+    left = [t for t in set(threading.enumerate()) - before if t.name.startswith("graintrain-job")]
+    assert left == []  # no training thread outlives its server
+
+
+@pytest.mark.parametrize("settings, field, says", [
+    ({"model": "mlp", "dataset": "white", "hidden": [300]}, ["body", "hidden", 0], "less than or equal to 256"),
+    ({"model": "line", "dataset": "white", "steps": 20001}, ["body", "steps"], "less than or equal to 20000"),
+    ({"model": "line", "dataset": "white", "n": 20001}, ["body", "n"], "less than or equal to 20000"),
+    ({"model": "line", "dataset": "white", "lr": 0}, ["body", "lr"], "greater than 0"),
+    ({"model": "lasagna", "dataset": "white"}, ["body", "model"], "'line'"),
+    ({"model": "line", "dataset": "white", "hidden": [3]}, ["body"], "hidden applies to mlp"),
+    ({"model": "line", "dataset": "upload", "csv": "x" * 2_000_001}, ["body", "csv"], "at most 2000000"),
+    ({"model": "line", "dataset": "upload", "csv": "cups,darkness,water\n1,0,2\n2,0,x\n"}, ["body"],
+     "line 3, column water: 'x' is not a number"),
+    ({"model": "classifier", "dataset": "upload", "csv": "cups,darkness,water\n1,0,2\n2,0,4\n3,0,6\n4,0,8\n"},
+     ["body"], "needs a label column"),
+])
+def test_bad_settings_get_a_422_that_names_the_field(lab, settings, field, says):
+    client, _ = lab
+    response = client.post("/api/jobs", json=settings)
+    assert response.status_code == 422
+    errors = response.json()["detail"]
+    assert any(e["loc"] == field and says in e["msg"] for e in errors), errors
+
+
+def test_an_uploaded_csv_trains(lab):
+    client, _ = lab
+    done = events(client, start(client, model="sigma-pi", dataset="upload", csv=GOOD_CSV))[-1]
+    assert done["type"] == "done" and done["train_mse"] < 1e-6  # the rows lie exactly on y = (2 + 2d)·x
+
+
+def test_unknown_jobs_are_404(lab):
+    client, _ = lab
+    for method, path in (("GET", "/api/jobs/nope"), ("GET", "/api/jobs/nope/events"),
+                         ("DELETE", "/api/jobs/nope"), ("GET", "/api/jobs/nope/model")):
+        response = client.request(method, path)
+        assert response.status_code == 404 and response.json() == {"detail": "no job 'nope'"}
