@@ -33,6 +33,8 @@ bench: $(BIN)/graintrain
 	$(BIN)/python benchmarks/step_speed.py
 	$(BIN)/python benchmarks/recovery.py
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/lab_first_update.py
+	$(BIN)/python benchmarks/lab_load.py --seconds 20
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info site artifacts

@@ -27,24 +27,22 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return value
+def _whole(low: int, high: int, what: str = "a whole number"):
+    """A parser for whole numbers from ``low`` to ``high``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {what} from {low} to {high}, got {text!r}")
+        return value
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value < 2**31:
-        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 2147483647, got {text!r}")
-    return value
+_positive_int = _whole(1, 10**9)
+_seed = _whole(0, 2**31 - 1, "a seed")
+_port = _whole(1, 65535, "a port number")
 
 
 def _hidden(text: str) -> tuple[int, ...]:
@@ -70,16 +68,6 @@ def _number(low: float, strict: bool):
                 f"expected a number {'above' if strict else 'of at least'} {low:g}, got {text!r}")
         return value
     return parse
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:

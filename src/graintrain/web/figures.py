@@ -152,15 +152,21 @@ FAR = torch.linspace(0.0, FAR_CUPS, 101)  # out to the big pot
 WHITE_GD = Run("line", "white", recipe=_gd(), snapshots=REPLAY)
 
 
-@figure("white-line", WHITE_GD)
-def white_line(get) -> Figure:
-    t = get(WHITE_GD)
+def _line_plot(t: Trained, name: str, rice: str = "rice"):
+    """The run's points and its fitted line; returns the figure and line(model) for replays."""
     fig = go.Figure()
     _scatter_grains(fig, t.data)
     line = lambda m: _values(_predict(m, CUPS, torch.zeros_like(CUPS)))
-    fig.add_trace(go.Scatter(x=_values(CUPS), y=line(t.model), mode="lines", name="fitted line",
+    fig.add_trace(go.Scatter(x=_values(CUPS), y=line(t.model), mode="lines", name=name,
                              line=dict(color=LINE_COLOURS[0], width=3)))
-    _layout(fig, xaxis_title="cups of white rice (x)", yaxis_title="cups of water (y)")
+    _layout(fig, xaxis_title=f"cups of {rice} (x)", yaxis_title="cups of water (y)")
+    return fig, line
+
+
+@figure("white-line", WHITE_GD)
+def white_line(get) -> Figure:
+    t = get(WHITE_GD)
+    fig, line = _line_plot(t, "fitted line", "white rice")
     w, b = t.model.w.item(), t.model.b.item()
     return Figure("white-line", _json(fig),
                   [("fitted line", f"y = {w:.3f}·x {b:+.3f}"), ("parameters", "2"),
@@ -225,12 +231,7 @@ def brown_line(get) -> Figure:
 @figure("one-line", BOTH_GD)
 def one_line(get) -> Figure:
     t = get(BOTH_GD)
-    fig = go.Figure()
-    _scatter_grains(fig, t.data)
-    line = lambda m: _values(_predict(m, CUPS, torch.zeros_like(CUPS)))
-    fig.add_trace(go.Scatter(x=_values(CUPS), y=line(t.model), mode="lines", name="one line for both",
-                             line=dict(color=LINE_COLOURS[0], width=3)))
-    _layout(fig, xaxis_title="cups of rice (x)", yaxis_title="cups of water (y)")
+    fig, line = _line_plot(t, "one line for both")
     near = t.data.test.subset(~t.data.test.far)
     return Figure("one-line", _json(fig),
                   [("slope", f"{t.model.w.item():.3f}"), ("intercept", f"{t.model.b.item():.3f}"),

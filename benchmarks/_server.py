@@ -1,0 +1,37 @@
+"""Start `graintrain serve` on a free loopback port for a benchmark, and stop it afterwards."""
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def running_server(*extra: str):
+    """Yield the base URL of a fresh `graintrain serve` (its cache as configured in the environment)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).with_name("graintrain")
+    server = subprocess.Popen([str(exe), "serve", "--port", str(port), *extra],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if server.poll() is not None:
+                raise SystemExit(f"the server exited with status {server.returncode}")
+            try:
+                urllib.request.urlopen(f"{url}/api/registry", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the server did not answer within 180 s")
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
