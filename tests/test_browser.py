@@ -229,6 +229,12 @@ def test_lab_trains_and_streams_updates_and_a_permalink_repeats_the_run(browser,
     assert "Done in" in page.inner_text(".status") and errors == []
     link = page.url
     assert "seed=3" in link and "steps=2000" in link and "objective=mixture" in link
+    for selector, ending in (("[data-image=png]", ".png"), ("[data-image=svg]", ".svg"),
+                             ("[data-export=pt]", ".pt"), ("[data-export=json]", ".json")):
+        with page.expect_download() as download:
+            page.click(selector)
+        assert download.value.suggested_filename.endswith(ending)
+        assert Path(download.value.path()).stat().st_size > 100
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "lab-trained.png"), full_page=True)
     again, _ = open_lab(browser, link)
