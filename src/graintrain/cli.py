@@ -45,6 +45,16 @@ _seed = _whole(0, 2**31 - 1, "a seed")
 _port = _whole(1, 65535, "a port number")
 
 
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers such as 2,3,5,8, got {text!r}") from None
+    if not sizes or any(not 1 <= s <= 16 for s in sizes):
+        raise argparse.ArgumentTypeError(f"each K must be from 1 to 16, got {text!r}")
+    return sizes
+
+
 def _hidden(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(part) for part in text.split(","))
@@ -74,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command-line interface, with its subcommands fit, models and datasets."""
     parser = _Parser(prog="graintrain", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
-                                metavar="{fit,models,datasets,serve,build}")
+                                metavar="{fit,models,datasets,serve,build,study}")
     f = sub.add_parser("fit", help="train a model on a dataset and print what it learned")
     f.add_argument("model", choices=list(MODELS), metavar="MODEL",
                    help=f"one of: {', '.join(MODELS)}")
@@ -100,6 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=None, help="port (default 8000)")
     serve.add_argument("--cache", default=None, help="folder of trained models (default ~/.cache/graintrain)")
+    study = sub.add_parser("study", help="attention against matched ReLU networks on many switchboards")
+    study.add_argument("--experts", type=_sizes, default=None, help="values of K, e.g. 2,3,5,8 (default)")
+    study.add_argument("--noise", type=_number(0, strict=False), default=0.05, help="noise (default 0.05)")
+    study.add_argument("--seeds", type=_positive_int, default=None, help="switchboards per K (default 20)")
+    study.add_argument("--out", default="study", help="folder for the results (default ./study)")
+    study.add_argument("--backend", choices=["local", "ray"], default="local")
+    study.add_argument("--address", default=None, help="Ray cluster address, with --backend ray")
+    study.add_argument("--quick", action="store_true", help="a small grid that runs in well under a minute")
+    study.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     build = sub.add_parser("build", help="write the article as a static site")
     build.add_argument("--out", required=True, help="folder to write the site into")
     build.add_argument("--cache", default=None, help="folder of trained models (default ~/.cache/graintrain)")
@@ -198,6 +217,47 @@ def _print_summary(summary: dict, console: Console) -> None:
         console.print(rows)
 
 
+def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """``study``: train the grid (resuming), then write the table, the report and the figures."""
+    from pathlib import Path
+
+    from .study import StudyConfig, count_table, run_study, summarise, write_outputs
+
+    if args.backend == "ray":
+        raise UsageError("the ray backend is not built yet; use --backend local")
+    if args.address is not None:
+        raise UsageError("--address goes with --backend ray")
+    quick = args.quick
+    config = StudyConfig(experts=args.experts or ((2, 5) if quick else (2, 3, 5, 8)),
+                         seeds=args.seeds or (3 if quick else 20), noise=args.noise,
+                         points=300 if quick else 500, out=Path(args.out))
+    if not args.json:
+        table = Table("K", "attention", "mlp-1", "mlp-2", "largest mismatch",
+                      title="parameter counts, matched to attention's 4K")
+        for c in count_table(config.experts):
+            table.add_row(str(c["K"]), str(c["attention"]), f"{c['mlp-1']} {tuple(c['hidden']['mlp-1'])}",
+                          f"{c['mlp-2']} {tuple(c['hidden']['mlp-2'])}", f"{100 * c['worst_mismatch']:.0f}%")
+        out.print(table)
+    with Progress(TextColumn("[bold]switchboards"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err, disable=not err.is_terminal) as progress:
+        task = progress.add_task("cells", total=None)
+        rows = run_study(config, on_cell=lambda done, total: progress.update(task, completed=done, total=total))
+    summary = summarise(rows)
+    written = write_outputs(config, rows, summary)
+    if args.json:
+        print(json.dumps({"models": summary["models"]}))
+    else:
+        report = Table("model", "test MSE", "extrapolation MSE", "slope error", "recovered",
+                       title="mean [95% interval] over all switchboards")
+        for name, cell in summary["models"].items():
+            show = lambda c, d=4: f"{c['mean']:.{d}f} [{c['ci'][0]:.{d}f}, {c['ci'][1]:.{d}f}]"
+            report.add_row(name, show(cell["test_mse"]), show(cell["extrapolation_mse"]),
+                           show(cell["slope_error"], 3), show(cell["recovered"], 2) if "recovered" in cell else "")
+        out.print(report)
+        out.print(f"wrote {', '.join(str(p) for p in written)}", highlight=False)
+    return 0
+
+
 def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
     """``serve``: build the article and serve it; ``build``: write it as static files."""
     import socket
@@ -244,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "datasets":
             for name, spec in DATASETS.items():
                 out.print(f"{name:13} {spec.about}", highlight=False, soft_wrap=True)
+        elif args.command == "study":
+            return run_study_command(args, out, err)
         elif args.command in ("serve", "build"):
             torch.set_num_threads(1)
             return run_web(args, out, err)

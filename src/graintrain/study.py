@@ -1,0 +1,273 @@
+"""The switchboard study: attention against ReLU networks of matched size, over many seeds.
+
+Each cell is one switchboard (K hidden lines, one seed). In every cell four models train: attention
+by graintrain's recipe, attention by the post's plain recipe (gradient descent on the blended
+error), and ReLU networks with one and with two hidden layers whose parameter counts are the
+closest to attention's 4K. Each finished run is appended to ``runs.jsonl`` at once, so a study that
+is cut off resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+from scipy import stats
+
+from .datasets import Dataset, make_dataset
+from .metrics import match_experts, mse
+from .models import MODELS, make_model, num_parameters
+from .train import Recipe, Stage, fit
+
+MODEL_NAMES = ("attention", "attention-blended", "mlp-1", "mlp-2")
+METRICS = ("test_mse", "extrapolation_mse", "slope_error", "num_parameters")
+BLENDED = Recipe((Stage("mse", "adam", steps=2000, lr=0.05),))  # the post's plain recipe
+RECOVERED = 0.15  # every matched slope and intercept within this counts as recovered
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """The grid of the study and where it writes."""
+
+    experts: tuple[int, ...] = (2, 3, 5, 8)  # K, the number of hidden lines (and of experts)
+    seeds: int = 20  # switchboards per K
+    noise: float = 0.05
+    points: int = 500  # training points per switchboard
+    out: Path = Path("study")
+    workers: int = os.cpu_count() or 1  # processes, one training thread each
+
+
+def matched_hidden(k: int) -> dict[str, tuple[int, ...]]:
+    """Hidden sizes for one and two layers whose parameter counts come closest to 4K."""
+    target = 4 * k
+    count = lambda sizes: sum((a + 1) * b for a, b in zip((2, *sizes), (*sizes, 1)))
+    one = min(((h,) for h in range(1, 64)), key=lambda s: (abs(count(s) - target), s))
+    two = min(((a, b) for a in range(1, 32) for b in range(1, 32)),
+              key=lambda s: (abs(count(s) - target), s))
+    return {"mlp-1": one, "mlp-2": two}
+
+
+def count_table(experts: tuple[int, ...]) -> list[dict]:
+    """Parameter counts of the four models for each K, with the mismatch against attention."""
+    rows = []
+    for k in experts:
+        data = make_dataset("switchboard", n=8, seed=0, relationships=k)
+        counts = {"attention": num_parameters(make_model("attention", data, experts=k))}
+        for name, hidden in matched_hidden(k).items():
+            counts[name] = num_parameters(make_model("mlp", data, hidden=hidden))
+        rows.append({"K": k, **counts, "hidden": {n: list(h) for n, h in matched_hidden(k).items()},
+                     "worst_mismatch": max(abs(c - counts["attention"]) / counts["attention"]
+                                           for c in counts.values())})
+    return rows
+
+
+@torch.no_grad()
+def slope_error(model: torch.nn.Module, data: Dataset) -> float:
+    """How faithfully a model follows each line: within each line's z-region, the model's slope in
+    x (a central difference over x in [−1, 1]) against the true slope, as a mean absolute error."""
+    k = data.num_classes
+    errors = []
+    for region in range(k):
+        z = (region + torch.linspace(0.1, 0.9, 9)) / k  # (9,) inside the region, off its borders
+        x = torch.linspace(-1, 1, 11)  # (11,)
+        gz, gx = torch.meshgrid(z, x, indexing="ij")  # (9, 11)
+        step = 0.05
+        slope = (model(gx.flatten() + step, gz.flatten()) - model(gx.flatten() - step, gz.flatten())) / (2 * step)
+        errors.append((slope - data.slopes[region]).abs().mean().item())
+    return sum(errors) / k
+
+
+def run_cell(k: int, seed: int, noise: float, points: int, skip: frozenset = frozenset()) -> list[dict]:
+    """Train the four models on one switchboard; one row per model."""
+    torch.set_num_threads(1)
+    data = make_dataset("switchboard", n=points, noise=noise, seed=seed, relationships=k)
+    near, far = data.test.subset(~data.test.far), data.test.subset(data.test.far)
+    hidden = matched_hidden(k)
+    plans: dict[str, tuple[Callable, Recipe]] = {
+        "attention": (lambda: make_model("attention", data, experts=k), MODELS["attention"].recipe),
+        "attention-blended": (lambda: make_model("attention", data, experts=k), BLENDED),
+        "mlp-1": (lambda: make_model("mlp", data, hidden=hidden["mlp-1"]), MODELS["mlp"].recipe),
+        "mlp-2": (lambda: make_model("mlp", data, hidden=hidden["mlp-2"]), MODELS["mlp"].recipe),
+    }
+    rows = []
+    for name, (build, recipe) in plans.items():
+        if name in skip:
+            continue
+        result = fit(build, data.train, Recipe(recipe.stages, recipe.restarts, seed=seed))
+        model = result.model
+        row = {"K": k, "seed": seed, "model": name, "num_parameters": num_parameters(model),
+               "train_mse": mse(model, data.train), "test_mse": mse(model, near),
+               "extrapolation_mse": mse(model, far), "slope_error": slope_error(model, data),
+               "seconds": result.seconds}
+        if name.startswith("attention"):
+            match = match_experts(model, data)
+            row |= {"expert_error": match.error, "recovered": match.error <= RECOVERED}
+        rows.append(row)
+    return rows
+
+
+def read_rows(path: Path) -> list[dict]:
+    """The finished runs so far; a last line cut off mid-write is ignored."""
+    rows = []
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                continue
+    return rows
+
+
+def append_row(path: Path, row: dict) -> None:
+    """Add one finished run, flushed to disk before the next one starts."""
+    with path.open("a") as handle:
+        handle.write(json.dumps(row) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = None) -> list[dict]:
+    """Train every cell not already in ``runs.jsonl``, in parallel processes; return all rows."""
+    config.out.mkdir(parents=True, exist_ok=True)
+    path = config.out / "runs.jsonl"
+    kept = read_rows(path)
+    if path.exists():  # drop a line cut off mid-write, so new rows start on a line of their own
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        os.replace(tmp, path)
+    rows = [r for r in kept if r["K"] in config.experts and r["seed"] < config.seeds
+            and math.isclose(r.get("noise", config.noise), config.noise)]
+    done = {(r["K"], r["seed"], r["model"]) for r in rows}
+    cells = [(k, s) for k, s in itertools.product(config.experts, range(config.seeds))
+             if any((k, s, m) not in done for m in MODEL_NAMES)]
+    total = len(config.experts) * config.seeds
+    finished = total - len(cells)
+    if on_cell:
+        on_cell(finished, total)
+    with ProcessPoolExecutor(max_workers=config.workers) as pool:
+        futures = [pool.submit(run_cell, k, s, config.noise, config.points,
+                               frozenset(m for m in MODEL_NAMES if (k, s, m) in done))
+                   for k, s in cells]
+        for future in as_completed(futures):
+            for row in future.result():
+                row["noise"] = config.noise
+                append_row(path, row)
+                rows.append(row)
+            finished += 1
+            if on_cell:
+                on_cell(finished, total)
+    return rows
+
+
+def mean_ci(values: list[float]) -> dict:
+    """The mean with a 95% Student-t interval."""
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return {"mean": mean, "ci": [mean, mean]}
+    sem = stats.sem(values)
+    low, high = stats.t.interval(0.95, n - 1, loc=mean, scale=sem) if sem > 0 else (mean, mean)
+    return {"mean": mean, "ci": [float(low), float(high)]}
+
+
+def fraction_ci(successes: int, n: int) -> dict:
+    """A fraction with a 95% Wilson interval."""
+    interval = stats.binomtest(successes, n).proportion_ci(0.95, method="wilson")
+    return {"mean": successes / n, "ci": [interval.low, interval.high]}
+
+
+def summarise(rows: list[dict]) -> dict:
+    """{"models": {name: {metric: {"mean", "ci"}}}} over every run, plus per-K breakdowns."""
+    out: dict = {"models": {}, "by_K": {}}
+    for name in MODEL_NAMES:
+        mine = [r for r in rows if r["model"] == name]
+        if not mine:
+            continue
+        out["models"][name] = {m: mean_ci([float(r[m]) for r in mine]) for m in METRICS}
+        if name.startswith("attention"):
+            out["models"][name]["recovered"] = fraction_ci(sum(r["recovered"] for r in mine), len(mine))
+        for k in sorted({r["K"] for r in mine}):
+            at_k = [r for r in mine if r["K"] == k]
+            cell = {m: mean_ci([float(r[m]) for r in at_k]) for m in METRICS}
+            if name.startswith("attention"):
+                cell["recovered"] = fraction_ci(sum(r["recovered"] for r in at_k), len(at_k))
+            out["by_K"].setdefault(str(k), {})[name] = cell
+    return out
+
+
+def _fmt(cell: dict, digits: int = 4) -> str:
+    lo, hi = cell["ci"]
+    return f"{cell['mean']:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
+
+
+def write_outputs(config: StudyConfig, rows: list[dict], summary: dict) -> list[Path]:
+    """The Parquet table (one row per run), the Markdown report and the Plotly figures."""
+    import plotly.graph_objects as go
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = config.out
+    written = [out / "runs.parquet", out / "report.md", out / "figures.html"]
+    table = pa.Table.from_pylist(sorted(rows, key=lambda r: (r["K"], r["seed"], r["model"])))
+    pq.write_table(table, out / "runs.parquet.tmp")
+    os.replace(out / "runs.parquet.tmp", out / "runs.parquet")
+
+    counts = count_table(config.experts)
+    lines = ["# The switchboard study", "",
+             f"{len({(r['K'], r['seed']) for r in rows})} switchboards (K in "
+             f"{', '.join(map(str, config.experts))}, seeds 0 to {config.seeds - 1}, noise "
+             f"{config.noise}), four models each. Means with 95% intervals over seeds "
+             "(Student t; Wilson for fractions).", "",
+             "## Parameter counts", "", "| K | attention | mlp-1 | mlp-2 | largest mismatch |",
+             "|---|---|---|---|---|"]
+    for c in counts:
+        lines.append(f"| {c['K']} | {c['attention']} | {c['mlp-1']} (hidden {c['hidden']['mlp-1']}) | "
+                     f"{c['mlp-2']} (hidden {c['hidden']['mlp-2']}) | {100 * c['worst_mismatch']:.0f}% |")
+    lines += ["", "## All K together", "", "| model | test MSE | extrapolation MSE | slope error | "
+              "experts recovered |", "|---|---|---|---|---|"]
+    for name, cell in summary["models"].items():
+        rec = _fmt(cell["recovered"], 2) if "recovered" in cell else "n/a"
+        lines.append(f"| {name} | {_fmt(cell['test_mse'])} | {_fmt(cell['extrapolation_mse'])} | "
+                     f"{_fmt(cell['slope_error'], 3)} | {rec} |")
+    for k, by_model in summary["by_K"].items():
+        lines += ["", f"## K = {k}", "", "| model | test MSE | extrapolation MSE | slope error | "
+                  "experts recovered |", "|---|---|---|---|---|"]
+        for name, cell in by_model.items():
+            rec = _fmt(cell["recovered"], 2) if "recovered" in cell else "n/a"
+            lines.append(f"| {name} | {_fmt(cell['test_mse'])} | {_fmt(cell['extrapolation_mse'])} | "
+                         f"{_fmt(cell['slope_error'], 3)} | {rec} |")
+    lines += ["", "Recovered: every expert's slope and intercept, matched to the true lines with "
+              f"scipy's linear_sum_assignment, within {RECOVERED}. Slope error: within each line's "
+              "region of z, the mean absolute difference between the model's slope in x and the "
+              "true slope; it applies to every model.", ""]
+    (out / "report.md").write_text("\n".join(lines))
+
+    figures = []
+    for metric, title in (("extrapolation_mse", "MSE for 1 < |x| ≤ 2"), ("slope_error", "slope error"),
+                          ("test_mse", "MSE inside the training range")):
+        fig = go.Figure()
+        for name in summary["models"]:
+            ks = [int(k) for k in summary["by_K"] if name in summary["by_K"][k]]
+            cells = [summary["by_K"][str(k)][name][metric] for k in ks]
+            fig.add_trace(go.Scatter(x=ks, y=[c["mean"] for c in cells], name=name, mode="lines+markers",
+                                     error_y=dict(type="data", symmetric=False,
+                                                  array=[c["ci"][1] - c["mean"] for c in cells],
+                                                  arrayminus=[c["mean"] - c["ci"][0] for c in cells])))
+        fig.update_layout(title=title, xaxis_title="K (hidden lines)", yaxis_type="log")
+        figures.append(fig)
+    from .web.site import PLOTLY_JS  # the copy inside the plotly package: nothing from a CDN
+    (out / "plotly.min.js").write_bytes(PLOTLY_JS.read_bytes())
+    with (out / "figures.html").open("w") as handle:
+        handle.write('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>The switchboard '
+                     'study</title><script src="plotly.min.js"></script></head><body>')
+        for fig in figures:
+            handle.write(fig.to_html(full_html=False, include_plotlyjs=False))
+        handle.write("</body></html>")
+    return written

@@ -1,0 +1,66 @@
+"""The switchboard study: matched sizes, the faithfulness measure, its outputs, and resuming."""
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from graintrain import Attention, make_dataset, make_model
+from graintrain.cli import main
+from graintrain.study import count_table, matched_hidden, read_rows, slope_error
+
+
+def test_relu_networks_are_matched_to_attentions_size():
+    assert matched_hidden(5) == {"mlp-1": (5,), "mlp-2": (3, 2)}
+    rows = {r["K"]: r for r in count_table((3, 5, 8))}
+    assert rows[5]["attention"] == 20 and rows[5]["mlp-1"] == 21 and rows[5]["mlp-2"] == 20
+    assert all(r["worst_mismatch"] <= 0.1 for r in rows.values())  # within 10% from K = 3 up
+
+
+def test_slope_error_is_zero_for_the_true_lines_and_large_for_a_model_blind_to_z():
+    data = make_dataset("switchboard", seed=1, relationships=4)
+    truth = Attention(experts=4, sharpness=2000.0)  # keys: four sharp slices of z
+    with torch.no_grad():
+        truth.value.weight[:, 0] = data.slopes
+        truth.value.bias[:] = data.intercepts
+    assert slope_error(truth, data) < 1e-3
+    blind = make_model("line", data)  # one slope everywhere
+    with torch.no_grad():
+        blind.w.fill_(data.slopes.mean())
+    expected = (data.slopes - data.slopes.mean()).abs().mean().item()
+    assert slope_error(blind, data) == pytest.approx(expected, rel=1e-4)
+
+
+def test_study_writes_its_outputs_and_resumes_without_redoing_runs(tmp_path, capsys):
+    out = tmp_path / "study"
+    argv = ["study", "--experts", "2,3", "--seeds", "2", "--out", str(out), "--json"]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)["models"]
+    assert set(summary) == {"attention", "attention-blended", "mlp-1", "mlp-2"}
+    for name, metrics in summary.items():
+        assert {"test_mse", "extrapolation_mse", "slope_error", "num_parameters"} <= set(metrics)
+        assert ("recovered" in metrics) == name.startswith("attention")
+        lo, hi = metrics["slope_error"]["ci"]
+        assert lo <= metrics["slope_error"]["mean"] <= hi
+    assert summary["attention"]["recovered"]["mean"] == 1.0
+    assert summary["attention"]["slope_error"]["mean"] < summary["mlp-1"]["slope_error"]["mean"]
+    table = pq.read_table(out / "runs.parquet").to_pylist()
+    assert len(table) == 2 * 2 * 4
+    assert (out / "report.md").read_text().startswith("# The switchboard study")
+    assert "plotly.min.js" in (out / "figures.html").read_text() and (out / "plotly.min.js").exists()
+
+    lines = (out / "runs.jsonl").read_text().splitlines()
+    with (out / "runs.jsonl").open("w") as handle:  # as if cut off: one run lost, one half-written
+        handle.write("\n".join(lines[:-1]) + "\n" + lines[-1][:20])
+    assert main(argv) == 0
+    capsys.readouterr()
+    again = read_rows(out / "runs.jsonl")
+    assert len(again) == 16  # the lost run was trained again, nothing else
+    assert [json.dumps(r) for r in again[:15]] == lines[:15]
+
+
+def test_study_refuses_what_it_cannot_do(capsys):
+    assert main(["study", "--backend", "ray"]) == 2
+    assert "ray backend is not built yet" in capsys.readouterr().err
+    assert main(["study", "--experts", "0"]) == 2
