@@ -11,7 +11,7 @@ $(BIN)/graintrain: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH)  # the CPU build on this machine's disk, before anything asks for torch
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,ray]'
 	touch $@
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here).

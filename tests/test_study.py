@@ -61,6 +61,17 @@ def test_study_writes_its_outputs_and_resumes_without_redoing_runs(tmp_path, cap
 
 
 def test_study_refuses_what_it_cannot_do(capsys):
-    assert main(["study", "--backend", "ray"]) == 2
-    assert "ray backend is not built yet" in capsys.readouterr().err
+    assert main(["study", "--address", "10.0.0.1:6379"]) == 2
+    assert "--address goes with --backend ray" in capsys.readouterr().err
     assert main(["study", "--experts", "0"]) == 2
+
+
+def test_ray_backend_gives_the_same_numbers_as_local(tmp_path):
+    pytest.importorskip("ray", reason="the ray extra is not installed")  # `make test` installs it
+    from graintrain.study import StudyConfig, run_study
+    grid = dict(experts=(2,), seeds=2, points=150)
+    local = run_study(StudyConfig(out=tmp_path / "local", **grid))
+    on_ray = run_study(StudyConfig(out=tmp_path / "ray", backend="ray", **grid))
+    strip = lambda rows: sorted((tuple(sorted((k, v) for k, v in r.items() if k != "seconds"))
+                                 for r in rows))
+    assert strip(local) == strip(on_ray) and len(local) == 8

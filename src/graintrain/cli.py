@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
 import sys
 
@@ -223,14 +224,15 @@ def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> i
 
     from .study import StudyConfig, count_table, run_study, summarise, write_outputs
 
-    if args.backend == "ray":
-        raise UsageError("the ray backend is not built yet; use --backend local")
-    if args.address is not None:
+    if args.address is not None and args.backend != "ray":
         raise UsageError("--address goes with --backend ray")
+    if args.backend == "ray" and importlib.util.find_spec("ray") is None:
+        raise UsageError("--backend ray needs Ray: pip install 'graintrain[ray]'")
     quick = args.quick
     config = StudyConfig(experts=args.experts or ((2, 5) if quick else (2, 3, 5, 8)),
                          seeds=args.seeds or (3 if quick else 20), noise=args.noise,
-                         points=300 if quick else 500, out=Path(args.out))
+                         points=300 if quick else 500, out=Path(args.out), backend=args.backend,
+                         address=args.address)
     if not args.json:
         table = Table("K", "attention", "mlp-1", "mlp-2", "largest mismatch",
                       title="parameter counts, matched to attention's 4K")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 from scipy import stats
 
@@ -41,7 +42,9 @@ class StudyConfig:
     noise: float = 0.05
     points: int = 500  # training points per switchboard
     out: Path = Path("study")
-    workers: int = os.cpu_count() or 1  # processes, one training thread each
+    workers: int = os.cpu_count() or 1  # processes, one training thread each (local backend)
+    backend: str = "local"  # local: a process pool here; ray: Ray tasks on a cluster
+    address: str | None = None  # the Ray cluster to join; None starts a local one
 
 
 def matched_hidden(k: int) -> dict[str, tuple[int, ...]]:
@@ -151,30 +154,61 @@ def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = 
     finished = total - len(cells)
     if on_cell:
         on_cell(finished, total)
-    with ProcessPoolExecutor(max_workers=config.workers) as pool:
-        futures = [pool.submit(run_cell, k, s, config.noise, config.points,
-                               frozenset(m for m in MODEL_NAMES if (k, s, m) in done))
-                   for k, s in cells]
-        for future in as_completed(futures):
-            for row in future.result():
-                row["noise"] = config.noise
-                append_row(path, row)
-                rows.append(row)
-            finished += 1
-            if on_cell:
-                on_cell(finished, total)
+    def record(cell_rows: list[dict]) -> None:
+        nonlocal finished
+        for row in cell_rows:
+            row["noise"] = config.noise
+            append_row(path, row)
+            rows.append(row)
+        finished += 1
+        if on_cell:
+            on_cell(finished, total)
+
+    jobs = [(k, s, config.noise, config.points, frozenset(m for m in MODEL_NAMES if (k, s, m) in done))
+            for k, s in cells]
+    if config.backend == "ray":
+        _run_on_ray(jobs, config.address, record)
+    else:
+        with ProcessPoolExecutor(max_workers=config.workers) as pool:
+            for future in as_completed([pool.submit(run_cell, *job) for job in jobs]):
+                record(future.result())
     return rows
 
 
+def _run_on_ray(jobs: list[tuple], address: str | None, record: Callable[[list[dict]], None]) -> None:
+    """Each cell as a Ray task (one CPU each), recorded as soon as it finishes."""
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError("the ray backend needs Ray: pip install 'graintrain[ray]'") from None
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no phoning home from a study
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    try:
+        task = ray.remote(num_cpus=1)(run_cell)
+        pending = [task.remote(*job) for job in jobs]
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            record(ray.get(ready[0]))
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
 def mean_ci(values: list[float]) -> dict:
-    """The mean with a 95% Student-t interval."""
-    n = len(values)
-    mean = sum(values) / n
-    if n < 2:
+    """The mean with a 95% bootstrap percentile interval (seeded, so reports repeat exactly).
+
+    Percentiles of resampled means stay inside the data's range, where a t-interval around a mean
+    pulled up by one exploding run would dip below zero for an error that cannot be negative.
+    """
+    mean = float(np.mean(values))
+    if len(values) < 2 or min(values) == max(values):
         return {"mean": mean, "ci": [mean, mean]}
-    sem = stats.sem(values)
-    low, high = stats.t.interval(0.95, n - 1, loc=mean, scale=sem) if sem > 0 else (mean, mean)
-    return {"mean": mean, "ci": [float(low), float(high)]}
+    result = stats.bootstrap((np.asarray(values),), np.mean, confidence_level=0.95,
+                             n_resamples=2000, method="percentile", random_state=0)
+    return {"mean": mean, "ci": [float(result.confidence_interval.low),
+                                 float(result.confidence_interval.high)]}
 
 
 def fraction_ci(successes: int, n: int) -> dict:
@@ -224,7 +258,7 @@ def write_outputs(config: StudyConfig, rows: list[dict], summary: dict) -> list[
              f"{len({(r['K'], r['seed']) for r in rows})} switchboards (K in "
              f"{', '.join(map(str, config.experts))}, seeds 0 to {config.seeds - 1}, noise "
              f"{config.noise}), four models each. Means with 95% intervals over seeds "
-             "(Student t; Wilson for fractions).", "",
+             "(bootstrap percentiles; Wilson for fractions).", "",
              "## Parameter counts", "", "| K | attention | mlp-1 | mlp-2 | largest mismatch |",
              "|---|---|---|---|---|"]
     for c in counts:
