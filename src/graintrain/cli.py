@@ -240,7 +240,7 @@ def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> i
             table.add_row(str(c["K"]), str(c["attention"]), f"{c['mlp-1']} {tuple(c['hidden']['mlp-1'])}",
                           f"{c['mlp-2']} {tuple(c['hidden']['mlp-2'])}", f"{100 * c['worst_mismatch']:.0f}%")
         out.print(table)
-    with Progress(TextColumn("[bold]switchboards"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+    with Progress(TextColumn("[bold]study runs"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err, disable=not err.is_terminal) as progress:
         task = progress.add_task("cells", total=None)
         rows = run_study(config, on_cell=lambda done, total: progress.update(task, completed=done, total=total))

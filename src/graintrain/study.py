@@ -13,6 +13,7 @@ import itertools
 import json
 import math
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +26,14 @@ from scipy import stats
 from .datasets import Dataset, make_dataset
 from .metrics import match_experts, mse
 from .models import MODELS, make_model, num_parameters
+from .stacked import fit_stacked
 from .train import Recipe, Stage, fit
 
 MODEL_NAMES = ("attention", "attention-blended", "mlp-1", "mlp-2")
 METRICS = ("test_mse", "extrapolation_mse", "slope_error", "num_parameters")
 BLENDED = Recipe((Stage("mse", "adam", steps=2000, lr=0.05),))  # the post's plain recipe
 RECOVERED = 0.15  # every matched slope and intercept within this counts as recovered
+STACK_CHUNK = 64  # models per stacked block: small enough to stay in cache (benchmarks/stacked_speed.py)
 
 
 @dataclass(frozen=True)
@@ -87,33 +90,55 @@ def slope_error(model: torch.nn.Module, data: Dataset) -> float:
     return sum(errors) / k
 
 
+def _row(k: int, seed: int, name: str, model: torch.nn.Module, data: Dataset, seconds: float) -> dict:
+    """One run's numbers."""
+    near, far = data.test.subset(~data.test.far), data.test.subset(data.test.far)
+    row = {"K": k, "seed": seed, "model": name, "num_parameters": num_parameters(model),
+           "train_mse": mse(model, data.train), "test_mse": mse(model, near),
+           "extrapolation_mse": mse(model, far), "slope_error": slope_error(model, data),
+           "seconds": seconds}
+    if name.startswith("attention"):
+        match = match_experts(model, data)
+        row |= {"expert_error": match.error, "recovered": match.error <= RECOVERED}
+    return row
+
+
 def run_cell(k: int, seed: int, noise: float, points: int, skip: frozenset = frozenset()) -> list[dict]:
-    """Train the four models on one switchboard; one row per model."""
+    """Train attention (graintrain's recipe) and the two ReLU networks on one switchboard."""
     torch.set_num_threads(1)
     data = make_dataset("switchboard", n=points, noise=noise, seed=seed, relationships=k)
-    near, far = data.test.subset(~data.test.far), data.test.subset(data.test.far)
     hidden = matched_hidden(k)
     plans: dict[str, tuple[Callable, Recipe]] = {
         "attention": (lambda: make_model("attention", data, experts=k), MODELS["attention"].recipe),
-        "attention-blended": (lambda: make_model("attention", data, experts=k), BLENDED),
         "mlp-1": (lambda: make_model("mlp", data, hidden=hidden["mlp-1"]), MODELS["mlp"].recipe),
         "mlp-2": (lambda: make_model("mlp", data, hidden=hidden["mlp-2"]), MODELS["mlp"].recipe),
     }
     rows = []
     for name, (build, recipe) in plans.items():
-        if name in skip:
-            continue
-        result = fit(build, data.train, Recipe(recipe.stages, recipe.restarts, seed=seed))
-        model = result.model
-        row = {"K": k, "seed": seed, "model": name, "num_parameters": num_parameters(model),
-               "train_mse": mse(model, data.train), "test_mse": mse(model, near),
-               "extrapolation_mse": mse(model, far), "slope_error": slope_error(model, data),
-               "seconds": result.seconds}
-        if name.startswith("attention"):
-            match = match_experts(model, data)
-            row |= {"expert_error": match.error, "recovered": match.error <= RECOVERED}
-        rows.append(row)
+        if name not in skip:
+            result = fit(build, data.train, Recipe(recipe.stages, recipe.restarts, seed=seed))
+            rows.append(_row(k, seed, name, result.model, data, result.seconds))
     return rows
+
+
+def run_blended(k: int, seeds: tuple[int, ...], noise: float, points: int) -> list[dict]:
+    """The post's plain recipe for several switchboards of one K at once, stacked (stacked.py).
+
+    Each model starts from the weights ``fit`` would draw for its seed, so the numbers match
+    training them one by one.
+    """
+    torch.set_num_threads(1)
+    data = [make_dataset("switchboard", n=points, noise=noise, seed=s, relationships=k) for s in seeds]
+    models = []
+    for seed, d in zip(seeds, data):
+        torch.manual_seed(seed * 1000)
+        models.append(make_model("attention", d, experts=k))
+    x, z, y = (torch.stack([getattr(d.train, a) for d in data]) for a in "xzy")  # (M, N)
+    stage = BLENDED.stages[0]
+    began = time.perf_counter()
+    fit_stacked(models, x, z, y, steps=stage.steps, lr=stage.lr, chunk=STACK_CHUNK)
+    seconds = (time.perf_counter() - began) / len(seeds)
+    return [_row(k, s, "attention-blended", m, d, seconds) for s, m, d in zip(seeds, models, data)]
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -150,33 +175,38 @@ def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = 
     done = {(r["K"], r["seed"], r["model"]) for r in rows}
     cells = [(k, s) for k, s in itertools.product(config.experts, range(config.seeds))
              if any((k, s, m) not in done for m in MODEL_NAMES)]
-    total = len(config.experts) * config.seeds
-    finished = total - len(cells)
+    total = len(config.experts) * config.seeds * len(MODEL_NAMES)  # runs
+    finished = len(done)
     if on_cell:
         on_cell(finished, total)
-    def record(cell_rows: list[dict]) -> None:
+    def record(new_rows: list[dict]) -> None:
         nonlocal finished
-        for row in cell_rows:
+        for row in new_rows:
             row["noise"] = config.noise
             append_row(path, row)
             rows.append(row)
-        finished += 1
+        finished += len(new_rows)
         if on_cell:
             on_cell(finished, total)
 
-    jobs = [(k, s, config.noise, config.points, frozenset(m for m in MODEL_NAMES if (k, s, m) in done))
-            for k, s in cells]
+    jobs: list[tuple[Callable, tuple]] = [
+        (run_cell, (k, s, config.noise, config.points, frozenset(m for m in MODEL_NAMES if (k, s, m) in done)))
+        for k, s in cells if any((k, s, m) not in done for m in MODEL_NAMES if m != "attention-blended")]
+    for k in config.experts:  # the plain recipe trains stacked, one group of seeds per K
+        seeds = tuple(s for s in range(config.seeds) if (k, s, "attention-blended") not in done)
+        if seeds:
+            jobs.append((run_blended, (k, seeds, config.noise, config.points)))
     if config.backend == "ray":
         _run_on_ray(jobs, config.address, record)
     else:
         with ProcessPoolExecutor(max_workers=config.workers) as pool:
-            for future in as_completed([pool.submit(run_cell, *job) for job in jobs]):
+            for future in as_completed([pool.submit(fn, *args) for fn, args in jobs]):
                 record(future.result())
     return rows
 
 
-def _run_on_ray(jobs: list[tuple], address: str | None, record: Callable[[list[dict]], None]) -> None:
-    """Each cell as a Ray task (one CPU each), recorded as soon as it finishes."""
+def _run_on_ray(jobs: list[tuple[Callable, tuple]], address: str | None, record: Callable[[list[dict]], None]) -> None:
+    """Each job as a Ray task (one CPU each), recorded as soon as it finishes."""
     try:
         import ray
     except ImportError:
@@ -186,8 +216,7 @@ def _run_on_ray(jobs: list[tuple], address: str | None, record: Callable[[list[d
     if started_here:
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
     try:
-        task = ray.remote(num_cpus=1)(run_cell)
-        pending = [task.remote(*job) for job in jobs]
+        pending = [ray.remote(num_cpus=1)(fn).remote(*args) for fn, args in jobs]
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             record(ray.get(ready[0]))

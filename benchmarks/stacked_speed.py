@@ -1,0 +1,52 @@
+"""Training many attention models at once against one at a time, measured in this process.
+
+Run: .venv/bin/python benchmarks/stacked_speed.py [--models 256] [--steps 2000]   (goal: ≥ 20×)
+
+Each model is the K = 5 switchboard attention on its own 500-point switchboard, trained with Adam on
+the blended error (the study's plain recipe). The baseline is graintrain's trainer called once per
+model; its time per model is measured on a few models and multiplied out.
+"""
+
+import argparse
+import time
+
+import torch
+
+from graintrain import Recipe, Stage, fit, make_dataset, make_model
+from graintrain.stacked import fit_stacked
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--baseline-models", type=int, default=4)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    data = [make_dataset("switchboard", seed=s, relationships=5) for s in range(args.models)]
+    recipe = Recipe((Stage("mse", "adam", steps=args.steps, lr=0.05),))
+    fit(lambda: make_model("attention", data[0]), data[0].train, Recipe(recipe.stages))  # warm-up
+
+    began = time.perf_counter()
+    for s in range(args.baseline_models):
+        fit(lambda s=s: make_model("attention", data[s]), data[s].train, Recipe(recipe.stages, seed=s))
+    per_model = (time.perf_counter() - began) / args.baseline_models
+    print(f"one at a time (graintrain.fit): {per_model:.3f} s per model "
+          f"-> {per_model * args.models:.1f} s for {args.models} models (baseline, 1.0x)")
+
+    x, z, y = (torch.stack([getattr(d.train, k) for d in data]) for k in "xzy")  # (M, N)
+    for chunk in (args.models, 64, 16):
+        if chunk > args.models:
+            continue
+        models = [make_model("attention", d) for d in data]
+        began = time.perf_counter()
+        fit_stacked(models, x, z, y, steps=args.steps, chunk=chunk)
+        took = time.perf_counter() - began
+        print(f"stacked, chunks of {chunk:3d} models: {took:7.2f} s for {args.models} models "
+              f"-> {per_model * args.models / took:5.1f}x")
+    print("(one thread; the study also spreads work over one process per core, about 2x more here)")
+    print(f"command: .venv/bin/python benchmarks/stacked_speed.py --models {args.models} --steps {args.steps}")
+
+
+if __name__ == "__main__":
+    main()
