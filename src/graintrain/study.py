@@ -9,6 +9,7 @@ is cut off resumes where it stopped.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import math
@@ -48,6 +49,12 @@ class StudyConfig:
     workers: int = os.cpu_count() or 1  # processes, one training thread each (local backend)
     backend: str = "local"  # local: a process pool here; ray: Ray tasks on a cluster
     address: str | None = None  # the Ray cluster to join; None starts a local one
+
+    def key(self) -> str:
+        """A name that changes whenever anything that decides the numbers changes."""
+        from . import __version__
+        text = repr((self.experts, self.seeds, self.noise, self.points, __version__))
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def matched_hidden(k: int) -> dict[str, tuple[int, ...]]:
@@ -196,7 +203,9 @@ def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = 
         seeds = tuple(s for s in range(config.seeds) if (k, s, "attention-blended") not in done)
         if seeds:
             jobs.append((run_blended, (k, seeds, config.noise, config.points)))
-    if config.backend == "ray":
+    if not jobs:
+        pass
+    elif config.backend == "ray":
         _run_on_ray(jobs, config.address, record)
     else:
         with ProcessPoolExecutor(max_workers=config.workers) as pool:

@@ -159,33 +159,47 @@ class Site:
 
 
 def build_figures(cache: Cache, console=None, names: list[str] | None = None) -> dict[str, Figure]:
-    """Train (or load) every run the figures need, with a progress bar, then build the figures."""
+    """Train (or load) every run and study the figures need, with progress bars, then build them."""
+    from .. import __version__
+    from ..study import StudyConfig, run_study, summarise
+
     specs = [FIGURES[n] for n in (names or FIGURES)]
-    runs = list(dict.fromkeys(r for s in specs for r in s.runs))
+    needs = list(dict.fromkeys(item for s in specs for item in s.runs))  # runs and studies
+    # Built figures are kept too, named by everything they read and by the code that draws them.
+    code = (resources.files("graintrain.web") / "figures.py").read_bytes()
+    key = hashlib.sha256(repr((__version__, [n.key() for n in needs], [s.name for s in specs])).encode()
+                         + code).hexdigest()[:24]
+    kept = cache.load_json(f"figures-{key}.json")
+    if kept is not None:
+        return {name: Figure(**fields) for name, fields in kept.items()}
+
+    runs = [n for n in needs if not isinstance(n, StudyConfig)]
     missing = [r for r in runs if not cache.has(r)]
+    studies = {n: dataclasses.replace(n, out=cache.folder / f"study-{n.key()}")
+               for n in needs if isinstance(n, StudyConfig)}
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=False,
-                  disable=console is None or not missing) as progress:
+                  disable=console is None) as progress:
         task = progress.add_task("training the article's models", total=len(missing))
         for run in missing:
             progress.update(task, description=f"training {run.model} on {run.dataset} (seed {run.seed})")
             cache.get(run)
             progress.advance(task)
         progress.update(task, description="trained the article's models")
-    # Built figures are kept too, named by every run they read and by the code that draws them.
-    from .. import __version__
-    code = (resources.files("graintrain.web") / "figures.py").read_bytes()
-    key = hashlib.sha256(repr((__version__, [r.key() for r in runs], [s.name for s in specs])).encode()
-                         + code).hexdigest()[:24]
-    kept = cache.load_json(f"figures-{key}.json")
-    if kept is not None:
-        return {name: Figure(**fields) for name, fields in kept.items()}
+        summaries = {}
+        for study, located in studies.items():
+            bar = progress.add_task("running the switchboard study", total=None)
+            rows = run_study(located, on_cell=lambda done, total, bar=bar: progress.update(
+                bar, completed=done, total=total))
+            summaries[study] = summarise(rows)
     trained = {}
 
-    def get(run):
-        if run not in trained:
-            trained[run] = cache.get(run)
-        return trained[run]
+    def get(item):
+        if isinstance(item, StudyConfig):
+            return summaries[item]
+        if item not in trained:
+            trained[item] = cache.get(item)
+        return trained[item]
 
     built = {s.name: s.build(get) for s in specs}
     cache.save_json(f"figures-{key}.json", {n: dataclasses.asdict(f) for n, f in built.items()})
