@@ -22,7 +22,6 @@ from typing import Callable
 
 import numpy as np
 import torch
-from scipy import stats
 
 from .datasets import Dataset, make_dataset
 from .metrics import match_experts, mse
@@ -240,6 +239,8 @@ def mean_ci(values: list[float]) -> dict:
     Percentiles of resampled means stay inside the data's range, where a t-interval around a mean
     pulled up by one exploding run would dip below zero for an error that cannot be negative.
     """
+    from scipy import stats  # imported here: the web app reads summaries without needing it
+
     mean = float(np.mean(values))
     if len(values) < 2 or min(values) == max(values):
         return {"mean": mean, "ci": [mean, mean]}
@@ -251,6 +252,8 @@ def mean_ci(values: list[float]) -> dict:
 
 def fraction_ci(successes: int, n: int) -> dict:
     """A fraction with a 95% Wilson interval."""
+    from scipy import stats
+
     interval = stats.binomtest(successes, n).proportion_ci(0.95, method="wilson")
     return {"mean": successes / n, "ci": [interval.low, interval.high]}
 
