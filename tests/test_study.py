@@ -40,10 +40,11 @@ def test_study_writes_its_outputs_and_resumes_without_redoing_runs(tmp_path, cap
     assert set(summary) == {"attention", "attention-blended", "mlp-1", "mlp-2"}
     for name, metrics in summary.items():
         assert {"test_mse", "extrapolation_mse", "slope_error", "num_parameters"} <= set(metrics)
-        assert ("recovered" in metrics) == name.startswith("attention")
+        assert ("recovered" in metrics) == ("expert_error" in metrics) == name.startswith("attention")
         lo, hi = metrics["slope_error"]["ci"]
         assert lo <= metrics["slope_error"]["mean"] <= hi
     assert summary["attention"]["recovered"]["mean"] == 1.0
+    assert summary["attention"]["expert_error"]["mean"] < 0.15
     assert summary["attention"]["slope_error"]["mean"] < summary["mlp-1"]["slope_error"]["mean"]
     table = pq.read_table(out / "runs.parquet").to_pylist()
     assert len(table) == 2 * 2 * 4
