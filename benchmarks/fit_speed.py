@@ -4,7 +4,6 @@ Run: .venv/bin/python benchmarks/fit_speed.py   (timings are medians of 5 runs, 
 """
 
 import statistics
-import time
 
 import torch
 

@@ -3,7 +3,6 @@
 Run: .venv/bin/python benchmarks/startup.py   (goal: a warm start answers within 3 s)
 """
 
-import os
 import socket
 import subprocess
 import sys

@@ -4,7 +4,6 @@ loopback and against the static export served by ``python -m http.server``.
 Screenshots land in artifacts/screenshots (ignored by git).
 """
 
-import shutil
 import socket
 import subprocess
 import sys

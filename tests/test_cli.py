@@ -66,6 +66,11 @@ def test_lists_come_from_the_registries(capsys):
     (["fit", "line", "white", "--relationships", "3"], "--relationships applies to switchboard"),
     (["fit", "line", "white", "--bogus"], "unrecognized arguments: --bogus"),
     (["cook"], "choose from 'fit', 'models', 'datasets'"),
+    (["fit", "line", "white", "--lr", "1e308"], "at most 10"),
+    (["fit", "line", "white", "--n", "1000000000"], "from 4 to 20000"),
+    (["fit", "attention", "switchboard", "--experts", "17"], "from 1 to 16"),
+    (["build", "--out", "README.md"], "is a file"),
+    (["study", "--out", "README.md"], "is a file"),
 ])
 def test_bad_input_gets_one_line_and_status_2(capsys, argv, says):
     code, out, err = run(capsys, *argv)
@@ -74,7 +79,7 @@ def test_bad_input_gets_one_line_and_status_2(capsys, argv, says):
 
 
 def test_divergence_is_a_clear_error_not_a_traceback(capsys):
-    code, _, err = run(capsys, "fit", "line", "white", "--optimizer", "sgd", "--lr", "1e4")
+    code, _, err = run(capsys, "fit", "line", "white", "--optimizer", "sgd", "--lr", "5", "--steps", "100")
     assert code == 1 and "lower learning rate" in err and "Traceback" not in err
 
 

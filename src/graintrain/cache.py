@@ -20,7 +20,7 @@ from torch import nn
 
 from .datasets import Dataset, make_dataset
 from .models import MODELS, make_model
-from .train import Fit, Recipe, fit
+from .train import SEEDING, Fit, Recipe, fit
 
 
 def default_cache_dir() -> Path:
@@ -98,7 +98,8 @@ class Cache:
         if path.exists():
             try:
                 saved = torch.load(path, weights_only=True)
-                model = run.build(data)
+                with SEEDING:  # building draws from the global RNG, which other threads may be seeding
+                    model = run.build(data)
                 model.load_state_dict(saved["state"])
                 record = Fit(model, saved["losses"], [tuple(s) for s in saved["snapshots"]],
                              saved["final_losses"], saved["best"], saved["seconds"])

@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 import json
 import sys
+from pathlib import Path
 
 import torch
 from rich.console import Console
@@ -41,7 +42,6 @@ def _whole(low: int, high: int, what: str = "a whole number"):
     return parse
 
 
-_positive_int = _whole(1, 10**9)
 _seed = _whole(0, 2**31 - 1, "a seed")
 _port = _whole(1, 65535, "a port number")
 
@@ -67,16 +67,17 @@ def _hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def _number(low: float, strict: bool):
-    """A parser for finite numbers above ``low`` (or from ``low`` when not strict)."""
+def _number(low: float, strict: bool, high: float = 1e6):
+    """A parser for numbers above ``low`` (or from ``low`` when not strict) up to ``high``."""
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not (value > low if strict else value >= low) or value == float("inf"):
+        if not (value > low if strict else value >= low) or not value <= high:
             raise argparse.ArgumentTypeError(
-                f"expected a number {'above' if strict else 'of at least'} {low:g}, got {text!r}")
+                f"expected a number {'above' if strict else 'of at least'} {low:g} and at most "
+                f"{high:g}, got {text!r}")
         return value
     return parse
 
@@ -92,18 +93,18 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("dataset", choices=list(DATASETS), metavar="DATASET",
                    help=f"one of: {', '.join(DATASETS)}")
     f.add_argument("--hidden", type=_hidden, help="mlp: hidden layer sizes, e.g. 10 or 3,2")
-    f.add_argument("--experts", type=_positive_int, help="attention: number of experts K "
+    f.add_argument("--experts", type=_whole(1, 16), help="attention: number of experts K "
                    "(default: the dataset's number of classes)")
-    f.add_argument("--relationships", type=_positive_int,
+    f.add_argument("--relationships", type=_whole(1, 16),
                    help="switchboard: number of hidden lines (default 5)")
-    f.add_argument("--n", type=_positive_int, help="number of training points")
-    f.add_argument("--noise", type=_number(0, strict=False), help="noise standard deviation on the water")
+    f.add_argument("--n", type=_whole(4, 20_000), help="number of training points")
+    f.add_argument("--noise", type=_number(0, strict=False, high=5), help="noise standard deviation on the water")
     f.add_argument("--seed", type=_seed, default=0, help="seed for the data and the model (default 0)")
-    f.add_argument("--steps", type=_positive_int, help="steps of a single-stage run")
-    f.add_argument("--lr", type=_number(0, strict=True), help="learning rate of a single-stage run")
+    f.add_argument("--steps", type=_whole(1, 20_000), help="steps of a single-stage run")
+    f.add_argument("--lr", type=_number(0, strict=True, high=10), help="learning rate of a single-stage run")
     f.add_argument("--optimizer", choices=OPTIMIZERS, help="optimizer of a single-stage run")
     f.add_argument("--objective", choices=list(OBJECTIVES), help="objective of a single-stage run")
-    f.add_argument("--restarts", type=_positive_int, help="random starts to try; the best is kept")
+    f.add_argument("--restarts", type=_whole(1, 10), help="random starts to try; the best is kept")
     f.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     sub.add_parser("models", help="list the registered models")
     sub.add_parser("datasets", help="list the registered datasets")
@@ -114,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     study = sub.add_parser("study", help="attention against matched ReLU networks on many switchboards")
     study.add_argument("--experts", type=_sizes, default=None, help="values of K, e.g. 2,3,5,8 (default)")
     study.add_argument("--noise", type=_number(0, strict=False), default=0.05, help="noise (default 0.05)")
-    study.add_argument("--seeds", type=_positive_int, default=None, help="switchboards per K (default 20)")
+    study.add_argument("--seeds", type=_whole(1, 1000), default=None, help="switchboards per K (default 20)")
     study.add_argument("--out", default="study", help="folder for the results (default ./study)")
     study.add_argument("--backend", choices=["local", "ray"], default="local")
     study.add_argument("--address", default=None, help="Ray cluster address, with --backend ray")
@@ -187,9 +188,10 @@ def run_fit(args: argparse.Namespace, console: Console) -> dict:
                     "extrapolation_mse": metrics.mse(model, far), "noise_floor": dataset.noise**2}
     if args.model == "attention":
         match = metrics.match_experts(model, dataset)
-        summary["experts"] = {"classes": list(dataset.classes), "slopes": match.slopes,
-                              "intercepts": match.intercepts, "true_slopes": dataset.slopes.tolist(),
-                              "true_intercepts": dataset.intercepts.tolist(),
+        summary["experts"] = {"classes": [dataset.classes[c] for c in match.classes],
+                              "slopes": match.slopes, "intercepts": match.intercepts,
+                              "true_slopes": [dataset.slopes[c].item() for c in match.classes],
+                              "true_intercepts": [dataset.intercepts[c].item() for c in match.classes],
                               "largest_error": match.error}
     return summary
 
@@ -220,14 +222,14 @@ def _print_summary(summary: dict, console: Console) -> None:
 
 def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     """``study``: train the grid (resuming), then write the table, the report and the figures."""
-    from pathlib import Path
-
     from .study import StudyConfig, count_table, run_study, summarise, write_outputs
 
     if args.address is not None and args.backend != "ray":
         raise UsageError("--address goes with --backend ray")
     if args.backend == "ray" and importlib.util.find_spec("ray") is None:
         raise UsageError("--backend ray needs Ray: pip install 'graintrain[ray]'")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out} is a file; the study writes into a folder")
     quick = args.quick
     config = StudyConfig(experts=args.experts or ((2, 5) if quick else (2, 3, 5, 8)),
                          seeds=args.seeds or (3 if quick else 20), noise=args.noise,
@@ -263,12 +265,12 @@ def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> i
 def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
     """``serve``: build the article and serve it; ``build``: write it as static files."""
     import socket
-    from pathlib import Path
-
     from .cache import Cache
     from .web.settings import Settings
     from .web.site import build_site
 
+    if args.command == "build" and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out} is a file; the site is written into a folder")
     settings = Settings.from_env(cache_dir=args.cache, **(
         {"host": args.host, "port": args.port} if args.command == "serve" else {}))
     if args.command == "serve":  # fail fast, before any training, if the port is taken

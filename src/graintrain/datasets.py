@@ -194,6 +194,8 @@ class CSVError(ValueError):
 
 
 CSV_COLUMNS = ("cups", "darkness", "water")  # required; "label" is optional
+CSV_MAX_ROWS = 20_000  # the same bound as generated data
+CSV_MAX_LABELS = 16  # classes become experts and units: more would make the models themselves huge
 
 
 def from_csv(text: str, seed: int = 0, test_share: float = 0.2) -> Dataset:
@@ -218,9 +220,12 @@ def from_csv(text: str, seed: int = 0, test_share: float = 0.2) -> Dataset:
     index = {c: header.index(c) for c in (*CSV_COLUMNS, "label") if c in header}
     values: dict[str, list[float]] = {c: [] for c in CSV_COLUMNS}
     labels: list[str] = []
+    labels_seen: dict[str, int] = {}  # label -> class index, in order of first appearance
     for line, row in enumerate(rows, start=2):
         if not row or all(not cell.strip() for cell in row):
             continue
+        if len(values["cups"]) == CSV_MAX_ROWS:
+            raise CSVError(f"line {line}: more than {CSV_MAX_ROWS} data rows")
         if len(row) != len(header):
             raise CSVError(f"line {line}: expected {len(header)} values, found {len(row)}")
         for column in CSV_COLUMNS:
@@ -239,11 +244,14 @@ def from_csv(text: str, seed: int = 0, test_share: float = 0.2) -> Dataset:
             if not label:
                 raise CSVError(f"line {line}, column label: empty label")
             labels.append(label)
+            labels_seen.setdefault(label, len(labels_seen))
+            if len(labels_seen) > CSV_MAX_LABELS:
+                raise CSVError(f"line {line}, column label: more than {CSV_MAX_LABELS} different labels")
     n = len(values["cups"])
     if n < 4:
         raise CSVError(f"the file has {n} data rows; at least 4 are needed to train and test")
-    classes = tuple(dict.fromkeys(labels)) if labels else ("data",)
-    label = torch.tensor([classes.index(v) for v in labels] if labels else [0] * n)
+    classes = tuple(labels_seen) if labels else ("data",)
+    label = torch.tensor([labels_seen[v] for v in labels] if labels else [0] * n)
     x, z, y = (torch.tensor(values[c], dtype=torch.float32) for c in CSV_COLUMNS)
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     cut = max(1, round(n * test_share))

@@ -51,7 +51,8 @@ def least_squares_optimum(model: nn.Module, data: Split) -> tuple[float, np.ndar
 class Match:
     """Experts paired one-to-one with the true relationships so that the worst error is smallest."""
 
-    expert: list[int]  # expert index for each true class, in class order
+    classes: list[int]  # the true classes that got an expert (all of them unless K < C), in order
+    expert: list[int]  # the expert matched to each of those classes
     slopes: list[float]  # the matched experts' slopes, in class order
     intercepts: list[float]  # and their intercepts
     error: float  # the largest |slope error| or |intercept error| over the matched pairs
@@ -70,13 +71,16 @@ def match_experts(model: nn.Module, dataset: Dataset) -> Match:
     rows, cols = linear_sum_assignment(cost.numpy())
     order = np.argsort(cols)
     expert = [int(rows[i]) for i in order]
-    return Match(expert, [slopes[j].item() for j in expert], [intercepts[j].item() for j in expert],
-                 float(cost[rows, cols].max()))
+    return Match([int(cols[i]) for i in order], expert, [slopes[j].item() for j in expert],
+                 [intercepts[j].item() for j in expert], float(cost[rows, cols].max()))
 
 
 @torch.no_grad()
 def gate_accuracy(model: nn.Module, dataset: Dataset, data: Split) -> float:
-    """The fraction of points whose largest attention weight falls on their own class's expert."""
-    expert = torch.tensor(match_experts(model, dataset).expert)  # (C,)
+    """The fraction of points whose largest attention weight falls on their own class's expert
+    (a class left without an expert, when there are fewer experts than classes, counts as a miss)."""
+    match = match_experts(model, dataset)
+    expert = torch.full((dataset.num_classes,), -1)  # (C,)
+    expert[match.classes] = torch.tensor(match.expert)
     model(data.x, data.z)
     return (model.weights.argmax(-1) == expert[data.label]).float().mean().item()

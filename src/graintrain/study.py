@@ -169,6 +169,8 @@ def append_row(path: Path, row: dict) -> None:
 
 def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = None) -> list[dict]:
     """Train every cell not already in ``runs.jsonl``, in parallel processes; return all rows."""
+    if config.out.exists() and not config.out.is_dir():
+        raise NotADirectoryError(f"{config.out} is a file; the study writes into a folder")
     config.out.mkdir(parents=True, exist_ok=True)
     path = config.out / "runs.jsonl"
     kept = read_rows(path)
@@ -176,8 +178,10 @@ def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = 
         tmp = path.with_suffix(".tmp")
         tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
         os.replace(tmp, path)
+    from . import __version__
     rows = [r for r in kept if r["K"] in config.experts and r["seed"] < config.seeds
-            and math.isclose(r.get("noise", config.noise), config.noise)]
+            and math.isclose(r.get("noise", -1.0), config.noise) and r.get("points") == config.points
+            and r.get("version") == __version__]  # rows from another set-up are not reused
     done = {(r["K"], r["seed"], r["model"]) for r in rows}
     cells = [(k, s) for k, s in itertools.product(config.experts, range(config.seeds))
              if any((k, s, m) not in done for m in MODEL_NAMES)]
@@ -188,7 +192,7 @@ def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = 
     def record(new_rows: list[dict]) -> None:
         nonlocal finished
         for row in new_rows:
-            row["noise"] = config.noise
+            row |= {"noise": config.noise, "points": config.points, "version": __version__}
             append_row(path, row)
             rows.append(row)
         finished += len(new_rows)

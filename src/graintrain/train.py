@@ -46,7 +46,7 @@ class Recipe:
     snapshots: int = 0  # parameter snapshots spread evenly over the run, for replays (0: none)
 
 
-_SEEDING = threading.Lock()
+SEEDING = threading.Lock()  # held while seeding and building, so concurrent runs repeat exactly
 
 
 class TrainingDiverged(RuntimeError):
@@ -235,7 +235,7 @@ def fit(build: Callable[[], nn.Module], data: Split, recipe: Recipe = Recipe(),
     for start in range(recipe.restarts):
         report = None if on_step is None else (
             lambda s, _t, loss, base=start * per_start: on_step(base + s, per_start * recipe.restarts, loss))
-        with _SEEDING:  # the initial weights come from the global RNG: one thread at a time
+        with SEEDING:  # the initial weights come from the global RNG: one thread at a time
             torch.manual_seed(recipe.seed * 1000 + start)
             model = build()
         check(recipe, model)

@@ -1,6 +1,5 @@
 """A pipeline: classify the grain first, then hand the cups to that grain's own line."""
 
-import torch
 from torch import Tensor, nn
 
 from .classifier import Classifier

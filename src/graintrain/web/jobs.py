@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ..datasets import DATASETS, Dataset, from_csv, make_dataset
 from ..metrics import accuracy, mse
 from ..models import MODELS, make_model, num_parameters, recipe_for
-from ..train import OBJECTIVES, OPTIMIZERS, check, fit
+from ..train import OBJECTIVES, OPTIMIZERS, SEEDING, check, fit
 
 UPLOAD = "upload"
 MAX_UPLOAD = 2_000_000  # characters of CSV
@@ -77,8 +77,9 @@ class JobSettings(BaseModel):
         return make_dataset(self.dataset, n=self.n, noise=self.noise, seed=self.seed, **options)
 
     def options(self) -> dict:
-        return {k: (tuple(v) if k == "hidden" else v) for k in ("hidden", "experts")
-                if (v := getattr(self, k)) is not None}
+        """The model options these settings give (only the ones set)."""
+        return {k: (tuple(v) if k == "hidden" else v) for k in MODELS[self.model].options
+                if (v := getattr(self, k, None)) is not None}
 
 
 class Stopped(Exception):
@@ -108,6 +109,15 @@ class Job:
         with self.lock:
             self.events.append(event)
 
+    def finish(self, status: str, event: dict) -> None:
+        """End the job: its last event, and progress events slimmed to step and loss to save memory."""
+        with self.lock:
+            self.events = [{k: e[k] for k in ("type", "step", "total", "loss", "losses") if k in e}
+                           if e["type"] == "progress" else e for e in self.events]
+            self.events.append(event)
+            self.status = status
+            self.resume.set()
+
     @property
     def finished(self) -> bool:
         return self.status in ("done", "error", "stopped")
@@ -116,7 +126,7 @@ class Job:
 class JobManager:
     """Runs jobs on ``workers`` threads; at most ``queue_limit`` wait; each is cut at ``time_limit``."""
 
-    def __init__(self, workers: int, queue_limit: int, time_limit: float, keep: int = 200):
+    def __init__(self, workers: int, queue_limit: int, time_limit: float, keep: int = 50):
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graintrain-job")
         self.queue_limit = queue_limit
         self.time_limit = time_limit
@@ -140,6 +150,7 @@ class JobManager:
         return job
 
     def get(self, job_id: str) -> Job | None:
+        """The job with this id, if it is still kept."""
         return self.jobs.get(job_id)
 
     def stop(self, job: Job, reason: str = "stopped") -> None:
@@ -148,16 +159,20 @@ class JobManager:
         job.resume.set()
 
     def pause(self, job: Job) -> None:
-        if job.status == "running":
-            job.resume.clear()
-            job.status = "paused"
-            job.emit({"type": "paused"})
+        """Hold a running job at its next step (its time limit keeps running)."""
+        with job.lock:
+            if job.status == "running":
+                job.resume.clear()
+                job.status = "paused"
+                job.events.append({"type": "paused"})
 
     def unpause(self, job: Job) -> None:
-        if job.status == "paused":
-            job.status = "running"
-            job.emit({"type": "resumed"})
-            job.resume.set()
+        """Let a paused job go on."""
+        with job.lock:
+            if job.status == "paused":
+                job.status = "running"
+                job.events.append({"type": "resumed"})
+                job.resume.set()
 
     def shutdown(self) -> None:
         """Stop every job and wait for the threads, so none is left behind."""
@@ -179,30 +194,31 @@ class JobManager:
     def _run(self, job: Job) -> None:
         self._started(job)
         if job.stop_reason:
-            job.status = "stopped"
-            job.emit({"type": "stopped", "message": job.stop_reason})
+            job.finish("stopped", {"type": "stopped", "message": job.stop_reason})
             return
-        job.status = "running"
+        with job.lock:
+            job.status = "running"
         began = time.monotonic()
         try:
             self._train(job, began)
         except Stopped as why:
-            job.status = "stopped"
-            job.emit({"type": "stopped", "message": str(why), "seconds": time.monotonic() - began})
+            job.finish("stopped", {"type": "stopped", "message": str(why),
+                                   "seconds": time.monotonic() - began})
         except Exception as error:  # a bad upload, a diverging run: the reader sees the reason
-            job.status = "error"
-            job.emit({"type": "error", "message": str(error)})
+            job.finish("error", {"type": "error", "message": str(error)})
 
     def _train(self, job: Job, began: float) -> None:
         s = job.settings
         data = job.data = s.data()
         recipe = recipe_for(s.model, seed=s.seed, restarts=s.restarts, steps=s.steps, lr=s.lr,
                             optimizer=s.optimizer, objective=s.objective)
-        check(recipe, make_model(s.model, data, **s.options()))
+        with SEEDING:  # a model built here draws from the global RNG: not while another job seeds
+            probe = make_model(s.model, data, **s.options())
+        check(recipe, probe)
         total = sum(st.steps for st in recipe.stages) * recipe.restarts
         job.emit({"type": "started", "total": total, "model": s.model, "dataset": data.name,
                   "classes": list(data.classes), "points": points(data),
-                  "num_parameters": num_parameters(make_model(s.model, data, **s.options()))})
+                  "num_parameters": num_parameters(probe)})
         pending: list[float] = []
         last = [0.0]
 
@@ -211,8 +227,8 @@ class JobManager:
             return job.model
 
         def on_step(step: int, _total: int, loss: float) -> None:
-            if not job.resume.is_set():
-                job.resume.wait()
+            if not job.resume.is_set():  # paused: wait, but never past the time limit
+                job.resume.wait(timeout=max(0.0, self.time_limit - (time.monotonic() - began)))
             if job.stop_reason:
                 raise Stopped(job.stop_reason)
             if time.monotonic() - began > self.time_limit:
@@ -237,8 +253,7 @@ class JobManager:
             near, far = data.test.subset(~data.test.far), data.test.subset(data.test.far)
             summary |= {"train_mse": mse(result.model, data.train), "test_mse": mse(result.model, near),
                         "extrapolation_mse": mse(result.model, far) if len(far) else None}
-        job.status = "done"
-        job.emit(summary)
+        job.finish("done", summary)
 
 
 def _round(t: torch.Tensor) -> list:
@@ -255,7 +270,7 @@ def points(data: Dataset) -> dict:
 def snapshot(model: torch.nn.Module, data: Dataset) -> dict:
     """The model's current fitted function: a surface over (x, z), and for each class a curve at its
     typical z; for attention, its weights over z; for a classifier, its probabilities over z."""
-    x_all, z_all = data.train.x, data.train.z
+    x_all = data.train.x
     xs = torch.linspace(float(x_all.min()), float(x_all.max()), GRID)  # (G,)
     zs = torch.linspace(0.0, 1.0, GRID)  # (G,)
     out: dict = {"grid": {"x": _round(xs), "z": _round(zs)}}

@@ -19,6 +19,9 @@ from .settings import Settings
 from .site import PLOTLY_JS, Site
 
 
+MAX_BODY = 3_000_000  # bytes: room for a 2 MB CSV inside its JSON
+
+
 def create_app(settings: Settings, site: Site) -> FastAPI:
     """The graintrain web app for a built site."""
     jobs = JobManager(settings.workers, settings.queue_limit, settings.job_seconds)
@@ -35,6 +38,15 @@ def create_app(settings: Settings, site: Site) -> FastAPI:
     app.state.settings = settings
     app.state.site = site
     app.state.jobs = jobs
+
+    @app.middleware("http")
+    async def refuse_huge_bodies(request: Request, call_next):
+        # The 2 MB upload limit is checked on the parsed JSON; refuse far bigger bodies before reading.
+        size = request.headers.get("content-length")
+        if size is not None and (not size.isdigit() or int(size) > MAX_BODY):
+            return JSONResponse({"detail": f"the request body is over {MAX_BODY // 1_000_000} MB"},
+                                status_code=413)
+        return await call_next(request)
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:  # shipped inside the plotly package: nothing from a CDN

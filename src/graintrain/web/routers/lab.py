@@ -76,7 +76,7 @@ async def events(request: Request, job: Job = Depends(get_job),
                 for event in new:
                     yield f"data: {json.dumps(event, separators=(',', ':'))}\n\n"
                 sent += len(new)
-                ended = bool(new) and new[-1]["type"] in ("done", "error", "stopped")
+                ended = any(e["type"] in ("done", "error", "stopped") for e in new)
                 if not ended:
                     await asyncio.sleep(POLL_SECONDS)
         finally:  # also reached when the server cancels the stream because the client left
