@@ -115,7 +115,7 @@ def test_stop_ends_a_long_job_at_once(lab):
 
     last = events(client, job, on_event=stop_on_first_progress)[-1]
     assert last["type"] == "stopped" and "stopped by the reader" in last["message"]
-    assert time.monotonic() - stopped_at["t"] < 1.0
+    assert time.monotonic() - stopped_at["t"] < 3.0  # one step of this model takes milliseconds
     assert client.get(f"/api/jobs/{job}/model").status_code == 409
 
 
@@ -128,6 +128,7 @@ def test_pause_holds_the_step_and_resume_finishes(lab):
         if event["type"] == "progress" and not seen:
             seen.append(client.post(f"/api/jobs/{job}/pause").json()["status"])
         if event["type"] == "paused":
+            time.sleep(0.3)  # an update already being built may still land
             held = client.get(f"/api/jobs/{job}").json()["last"]
             time.sleep(0.4)
             assert client.get(f"/api/jobs/{job}").json()["last"] == held  # no step while paused
@@ -207,3 +208,43 @@ def test_unknown_jobs_are_404(lab):
                          ("DELETE", "/api/jobs/nope"), ("GET", "/api/jobs/nope/model")):
         response = client.request(method, path)
         assert response.status_code == 404 and response.json() == {"detail": "no job 'nope'"}
+
+
+def test_concurrent_jobs_still_train_the_same_numbers(lab):
+    client, _ = lab
+    settings = dict(model="attention", dataset="switchboard", seed=11)
+    ids = [start(client, **settings) for _ in range(2)]  # two workers: they train at the same time
+    results = [events(client, i)[-1] for i in ids]
+    params = [client.get(f"/api/jobs/{i}/model.json").json()["parameters"] for i in ids]
+    assert results[0]["train_mse"] == results[1]["train_mse"] and params[0] == params[1]
+
+
+def test_a_paused_job_still_meets_its_time_limit(site, site_cache):
+    server, thread, app, url = serve(site, site_cache, workers=1, queue_limit=1, job_seconds=1)
+    try:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            job = start(client, model="mlp", dataset="switchboard", hidden=[64, 64], optimizer="adam",
+                        steps=20000)
+            while client.get(f"/api/jobs/{job}").json()["status"] != "running":
+                time.sleep(0.01)
+            assert client.post(f"/api/jobs/{job}/pause").json()["status"] == "paused"
+            deadline = time.monotonic() + 5
+            while client.get(f"/api/jobs/{job}").json()["status"] != "stopped":
+                assert time.monotonic() < deadline, "a paused job outlived its time limit"
+                time.sleep(0.05)
+            assert "time limit of 1 s" in client.get(f"/api/jobs/{job}").json()["last"]["message"]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_uploads_are_bounded_in_rows_and_labels_and_bodies_in_size(lab):
+    client, _ = lab
+    many_labels = "cups,darkness,water,label\n" + "".join(f"1,0,2,g{i}\n" for i in range(17))
+    response = client.post("/api/jobs", json={"model": "line", "dataset": "upload", "csv": many_labels})
+    assert response.status_code == 422 and "line 18, column label: more than 16" in response.text
+    many_rows = "cups,darkness,water\n" + "1,0,2\n" * 20_001
+    response = client.post("/api/jobs", json={"model": "line", "dataset": "upload", "csv": many_rows})
+    assert response.status_code == 422 and "line 20002: more than 20000 data rows" in response.text
+    huge = client.post("/api/jobs", content=b"x" * 3_000_001, headers={"content-type": "application/json"})
+    assert huge.status_code == 413

@@ -76,3 +76,21 @@ def test_ray_backend_gives_the_same_numbers_as_local(tmp_path):
     strip = lambda rows: sorted((tuple(sorted((k, v) for k, v in r.items() if k != "seconds"))
                                  for r in rows))
     assert strip(local) == strip(on_ray) and len(local) == 8
+
+
+def test_resume_never_reuses_runs_made_with_other_settings(tmp_path):
+    from graintrain.study import StudyConfig, run_study
+    small = run_study(StudyConfig(experts=(2,), seeds=1, points=100, out=tmp_path))
+    large = run_study(StudyConfig(experts=(2,), seeds=1, points=200, out=tmp_path))
+    assert {r["points"] for r in small} == {100} and {r["points"] for r in large} == {200}
+    assert len(read_rows(tmp_path / "runs.jsonl")) == 8  # both kept; neither mistaken for the other
+
+
+def test_fewer_experts_than_lines_are_shown_against_their_own_lines(capsys):
+    assert main(["fit", "attention", "switchboard", "--experts", "2", "--relationships", "3",
+                 "--json"]) == 0
+    experts = json.loads(capsys.readouterr().out)["experts"]
+    data = make_dataset("switchboard", relationships=3)
+    assert len(experts["classes"]) == 2
+    for name, true_slope in zip(experts["classes"], experts["true_slopes"]):
+        assert true_slope == pytest.approx(data.slopes[data.classes.index(name)].item())
