@@ -166,6 +166,7 @@ def _line_plot(t: Trained, name: str, rice: str = "rice"):
 
 @figure("white-line", WHITE_GD)
 def white_line(get) -> Figure:
+    """White rice and the line gradient descent fits to it, with its replay."""
     t = get(WHITE_GD)
     fig, line = _line_plot(t, "fitted line", "white rice")
     w, b = t.model.w.item(), t.model.b.item()
@@ -182,6 +183,7 @@ def white_line(get) -> Figure:
 
 @figure("line-refresher", WHITE_GD)
 def line_refresher(get) -> Figure:
+    """White rice and a line the reader sets by hand, with its mean squared error."""
     t = get(WHITE_GD)
     x, y = t.data.train.x, t.data.train.y
     fig = go.Figure()
@@ -208,6 +210,7 @@ BOTH_GD = Run("line", "white+brown", recipe=_gd(), snapshots=REPLAY)
 
 @figure("brown-line", WHITE_GD, BROWN_GD)
 def brown_line(get) -> Figure:
+    """Both rices, each with its own fitted line."""
     white, brown = get(WHITE_GD), get(BROWN_GD)
     fig = go.Figure()
     _scatter_grains(fig, white.data)
@@ -231,6 +234,7 @@ def brown_line(get) -> Figure:
 
 @figure("one-line", BOTH_GD)
 def one_line(get) -> Figure:
+    """One line fitted to both rices: the compromise near 2.5 cups per cup."""
     t = get(BOTH_GD)
     fig, line = _line_plot(t, "one line for both")
     near = t.data.test.subset(~t.data.test.far)
@@ -282,6 +286,7 @@ PLANE_GD = Run("plane", "white+brown", recipe=_gd(300), snapshots=REPLAY)
 
 @figure("plane-3d", PLANE_GD)
 def plane_3d(get) -> Figure:
+    """The two rices in 3D and the best plane, which cannot follow them."""
     t = get(PLANE_GD)
     fig = go.Figure()
     _scatter3d(fig, t.data)
@@ -308,6 +313,7 @@ SIGMA_PI = Run("sigma-pi", "bran", recipe=_gd(300), snapshots=REPLAY)
 
 @figure("relu-pieces", MLP10)
 def relu_pieces(get) -> Figure:
+    """The 10-unit ReLU network along x for white rice, with each unit's share."""
     t = get(MLP10)
     model = t.model
     x = torch.linspace(0, FAR_CUPS, 201)
@@ -350,6 +356,7 @@ def relu_pieces(get) -> Figure:
 
 @figure("relu-3d", MLP2, MLP10)
 def relu_3d(get) -> Figure:
+    """The 2- and 10-unit ReLU networks as surfaces, with held-out points."""
     two, ten = get(MLP2), get(MLP10)
     fig = make_subplots(rows=1, cols=2, specs=[[{"type": "scene"}, {"type": "scene"}]],
                         subplot_titles=("2 hidden units, 9 parameters", "10 hidden units, 41 parameters"))
@@ -377,6 +384,7 @@ def relu_3d(get) -> Figure:
 
 @figure("relu-far", MLP2, MLP10, SIGMA_PI)
 def relu_far(get) -> Figure:
+    """ReLU networks and sigma-pi out to 10 cups, against the truth."""
     two, ten, sp = get(MLP2), get(MLP10), get(SIGMA_PI)
     fig = go.Figure()
     rows = {"cups": _values(FAR)}
@@ -411,6 +419,7 @@ def relu_far(get) -> Figure:
 
 @figure("sigma-pi-3d", SIGMA_PI)
 def sigma_pi_3d(get) -> Figure:
+    """The sigma-pi surface on both rices, and its prediction for half-bran rice."""
     t = get(SIGMA_PI)
     fig = go.Figure()
     _scatter3d(fig, t.data)
@@ -439,6 +448,7 @@ THREE = Run("line", "three-grains")  # only its data is read
 
 @figure("franken", SIGMA_PI)
 def franken(get) -> Figure:
+    """The sigma-pi unit asked about the franken-grain: about 4 cups per cup where 1 is right."""
     t = get(SIGMA_PI)
     three = THREE.data()
     fig = go.Figure()
@@ -474,6 +484,7 @@ DARK = torch.linspace(0, 1, 101)
 
 @figure("classifier", CLASSIFIER)
 def classifier(get) -> Figure:
+    """The softmax classifier's probabilities against darkness."""
     t = get(CLASSIFIER)
     fig = go.Figure()
     probs = lambda m: m.probabilities(DARK).detach()  # (101, 3)
@@ -509,6 +520,7 @@ def _grain_line_frames(t, offset: int, x=CUPS):
 
 @figure("pipeline", PIPELINE)
 def pipeline(get) -> Figure:
+    """The classify-then-switch pipeline's lines for the three grains."""
     t = get(PIPELINE)
     fig = go.Figure()
     _scatter_grains(fig, t.data)
@@ -528,6 +540,7 @@ def pipeline(get) -> Figure:
 
 @figure("relu-switch", SWITCH)
 def relu_switch(get) -> Figure:
+    """The hand-wired ReLU switch: what each unit passes for beliefs the reader sets."""
     trained = get(SWITCH)
     wired = hand_set()
     # Every unit's output for a grid of probabilities (steps of 0.05) at a grid of cups, from the model.
@@ -565,6 +578,7 @@ ATTN3 = Run("attention", "three-grains", snapshots=REPLAY)
 
 @figure("diode-transistor", ATTN3)
 def diode_transistor(get) -> Figure:
+    """A ReLU unit shifted off by inhibition beside an attention expert scaled by its gate."""
     attn = get(ATTN3)
     wired = hand_set()
     x = torch.linspace(0, 10, 101)
@@ -600,6 +614,7 @@ def diode_transistor(get) -> Figure:
 
 @figure("attention-weights", ATTN3)
 def attention_weights(get) -> Figure:
+    """Attention weights against darkness, one expert per grain."""
     t = get(ATTN3)
     match = match_experts(t.model, t.data)
     weights = lambda m: (m(torch.ones_like(DARK), DARK), m.weights)[1]  # (101, K) kept by the model
@@ -627,6 +642,7 @@ def attention_weights(get) -> Figure:
 
 @figure("attention-fit", ATTN3)
 def attention_fit(get) -> Figure:
+    """The attention model's answer for each grain out to 10 cups."""
     t = get(ATTN3)
     fig = go.Figure()
     _scatter_grains(fig, t.data)
@@ -660,6 +676,7 @@ def _sw_surface(model):
 
 @figure("switchboard", SW_ATTN, SW_MLP1, SW_MLP2)
 def switchboard(get) -> Figure:
+    """Attention and two matched ReLU networks on a switchboard, side by side in 3D."""
     runs = [get(SW_ATTN), get(SW_MLP1), get(SW_MLP2)]
     titles = [f"attention, {num_parameters(r.model)} parameters" for r in runs[:1]] + [
         f"ReLU {h}, {num_parameters(r.model)} parameters" for h, r in zip(("5", "3-2"), runs[1:])]
@@ -700,6 +717,7 @@ SW_COMPETE = [Run("attention", "switchboard", seed=s, data_options=SW, snapshots
 
 @figure("blend-vs-compete", *SW_BLEND, *SW_COMPETE)
 def blend_vs_compete(get) -> Figure:
+    """Expert lines after training on the blended error and on the mixture likelihood."""
     blend, compete = get(SW_BLEND[0]), get(SW_COMPETE[0])
     data = blend.data
     x = torch.linspace(-2, 2, 41)
@@ -741,6 +759,7 @@ ARTICLE_STUDY = StudyConfig(experts=(2, 3, 5, 8), seeds=10)
 
 @figure("study-recovery", ARTICLE_STUDY)
 def study_recovery(get) -> Figure:
+    """How often each attention recipe recovers the lines, and every model's slope error, by K."""
     summary = get(ARTICLE_STUDY)
     ks = sorted(int(k) for k in summary["by_K"])
     fig = make_subplots(rows=1, cols=2, subplot_titles=("every expert recovered (share of seeds)",
