@@ -248,3 +248,14 @@ def test_uploads_are_bounded_in_rows_and_labels_and_bodies_in_size(lab):
     assert response.status_code == 422 and "line 20002: more than 20000 data rows" in response.text
     huge = client.post("/api/jobs", content=b"x" * 3_000_001, headers={"content-type": "application/json"})
     assert huge.status_code == 413
+
+
+def test_a_late_listener_gets_the_whole_record(lab):
+    client, app = lab
+    job = start(client, model="line", dataset="white")
+    while client.get(f"/api/jobs/{job}").json()["status"] != "done":
+        time.sleep(0.02)
+    seen = events(client, job)  # connects after the end: progress is slimmed, the end keeps the fit
+    progress = [e for e in seen if e["type"] == "progress"]
+    assert progress and all({"step", "total", "loss", "losses", "seconds"} <= set(e) for e in progress)
+    assert seen[-1]["type"] == "done" and "curves" in seen[-1]

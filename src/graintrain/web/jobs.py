@@ -112,7 +112,7 @@ class Job:
     def finish(self, status: str, event: dict) -> None:
         """End the job: its last event, and progress events slimmed to step and loss to save memory."""
         with self.lock:
-            self.events = [{k: e[k] for k in ("type", "step", "total", "loss", "losses") if k in e}
+            self.events = [{k: e[k] for k in ("type", "step", "total", "loss", "losses", "seconds") if k in e}
                            if e["type"] == "progress" else e for e in self.events]
             self.events.append(event)
             self.status = status

@@ -187,7 +187,8 @@ function listen(id) {
       document.body.dataset.step = String(event.step);
       document.body.dataset.loss = String(event.loss);
     }
-    if (event.type === "progress") say(`Step ${event.step} of ${event.total}, loss ${event.loss.toPrecision(4)}, ${event.seconds.toFixed(1)} s`);
+    // A page that connects after the job ended gets progress without the fitted function: skip what is missing.
+    if (event.type === "progress") say(`Step ${event.step} of ${event.total}, loss ${event.loss.toPrecision(4)}, ${(event.seconds ?? 0).toFixed(1)} s`);
     if (event.type === "paused") say(`Paused at step ${document.body.dataset.step}.`);
     if (event.type === "done") {
       const score = event.train_mse !== undefined
