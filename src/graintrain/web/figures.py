@@ -107,8 +107,11 @@ def _predict(model, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     return model(x, z)
 
 
-def _grain_of(data, label: int) -> str:
-    return data.classes[label]
+def _fit_table(t: Trained, name: str) -> dict[str, list]:
+    """The training points and the model's answer at each, as CSV columns."""
+    x, z = t.data.train.x, t.data.train.z
+    return {"cups": _values(x), "darkness": _values(z), "water": _values(t.data.train.y),
+            name: _values(_predict(t.model, x, z))}
 
 
 def replay(trained: list[Trained], draw: Callable[[list], dict]) -> list[dict]:
@@ -244,9 +247,7 @@ def one_line(get) -> Figure:
                    ("noise floor σ²", f"{t.data.noise ** 2:.3f}"),
                    ("held-out MSE", f"{mse(t.model, near):.3f}")],
                   replay([t], lambda ms: {2: {"y": [line(ms[0])]}}),
-                  {"cups": _values(t.data.train.x), "darkness": _values(t.data.train.z),
-                   "water": _values(t.data.train.y),
-                   "fitted": _values(_predict(t.model, t.data.train.x, t.data.train.z))},
+                  _fit_table(t, "fitted"),
                   lab="model=line&dataset=white%2Bbrown")
 
 
@@ -300,9 +301,7 @@ def plane_3d(get) -> Figure:
                    ("train MSE", f"{mse(t.model, t.data.train):.3f}"),
                    ("noise floor σ²", f"{t.data.noise ** 2:.3f}")],
                   replay([t], lambda ms: {2: {"z": [_surface(ms[0])]}}),
-                  {"cups": _values(t.data.train.x), "darkness": _values(t.data.train.z),
-                   "water": _values(t.data.train.y),
-                   "plane": _values(_predict(t.model, t.data.train.x, t.data.train.z))},
+                  _fit_table(t, "plane"),
                   lab="model=plane&dataset=white%2Bbrown")
 
 
@@ -532,9 +531,7 @@ def pipeline(get) -> Figure:
                    ("parameters", str(num_parameters(t.model))),
                    ("train MSE", f"{mse(t.model, t.data.train):.4f}")],
                   replay([t], _grain_line_frames(t, 3)),
-                  {"cups": _values(t.data.train.x), "darkness": _values(t.data.train.z),
-                   "water": _values(t.data.train.y),
-                   "pipeline": _values(_predict(t.model, t.data.train.x, t.data.train.z))},
+                  _fit_table(t, "pipeline"),
                   lab="model=pipeline&dataset=three-grains")
 
 
@@ -656,9 +653,7 @@ def attention_fit(get) -> Figure:
                    ("train MSE", f"{mse(t.model, t.data.train):.4f}"),
                    ("RMS error at 10 cups", f"{mse(t.model, far) ** 0.5:.3f}")],
                   replay([t], _grain_line_frames(t, offset, x=FAR)),
-                  {"cups": _values(t.data.train.x), "darkness": _values(t.data.train.z),
-                   "water": _values(t.data.train.y),
-                   "attention": _values(_predict(t.model, t.data.train.x, t.data.train.z))},
+                  _fit_table(t, "attention"),
                   lab="model=attention&dataset=three-grains")
 
 
@@ -788,8 +783,3 @@ def study_recovery(get) -> Figure:
                                          f"plain recipe {overall['attention-blended']['recovered']['mean']:.0%}"),
                    ("slope error", ", ".join(f"{n} {overall[n]['slope_error']['mean']:.3f}" for n in overall))],
                   [], table, lab="model=attention&dataset=switchboard")
-
-
-def all_runs() -> list[Run]:
-    """Every run any figure needs, once each, in registry order."""
-    return list(dict.fromkeys(run for spec in FIGURES.values() for run in spec.runs if isinstance(run, Run)))

@@ -99,7 +99,6 @@ class Job:
     status: str = "queued"  # queued, running, paused, done, error, stopped
     events: list[dict] = field(default_factory=list)
     model: torch.nn.Module | None = None
-    data: Dataset | None = None
     stop_reason: str | None = None
     resume: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -209,7 +208,7 @@ class JobManager:
 
     def _train(self, job: Job, began: float) -> None:
         s = job.settings
-        data = job.data = s.data()
+        data = s.data()
         recipe = recipe_for(s.model, seed=s.seed, restarts=s.restarts, steps=s.steps, lr=s.lr,
                             optimizer=s.optimizer, objective=s.objective)
         with SEEDING:  # a model built here draws from the global RNG: not while another job seeds

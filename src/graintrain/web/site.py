@@ -23,7 +23,7 @@ from markdown_it import MarkdownIt
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..cache import Cache
-from .figures import FIGURES, Figure, all_runs
+from .figures import FIGURES, Figure
 
 FIGURE_BLOCK = re.compile(r"^::: figure ([\w-]+)[ \t]*\n(.*?)^:::[ \t]*$", re.M | re.S)
 DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
@@ -212,4 +212,4 @@ def build_site(cache: Cache, console=None) -> Site:
     return Site(build_figures(cache, console), __version__)
 
 
-__all__ = ["Site", "build_site", "build_figures", "chapters", "render_markdown", "all_runs"]
+__all__ = ["Site", "build_site", "build_figures", "chapters", "render_markdown"]
