@@ -9,12 +9,12 @@ from graintrain.stacked import fit_stacked
 def test_stacked_adam_matches_separate_runs():
     data = [make_dataset("switchboard", seed=s, relationships=3, n=200) for s in range(4)]
     recipe = Recipe((Stage("mse", "adam", steps=300, lr=0.05),))
-    alone = [fit(lambda d=d: make_model("attention", d), d.train, Recipe(recipe.stages, seed=s)).model
+    alone = [fit(lambda d=d: make_model("attention-blended", d), d.train, Recipe(recipe.stages, seed=s)).model
              for s, d in enumerate(data)]
     starts = []
     for s, d in enumerate(data):  # the same starting weights fit() would draw
         torch.manual_seed(s * 1000)
-        starts.append(make_model("attention", d))
+        starts.append(make_model("attention-blended", d))
     initial = starts[0].value.weight.detach().clone()
     x, z, y = (torch.stack([getattr(d.train, k) for d in data]) for k in "xzy")  # (M, N)
     together = fit_stacked(starts, x, z, y, steps=300, chunk=3)  # chunks of 3 and 1

@@ -8,7 +8,8 @@ import torch
 
 from graintrain import Attention, make_dataset, make_model
 from graintrain.cli import main
-from graintrain.study import count_table, matched_hidden, read_rows, slope_error
+from graintrain.metrics import slope_error
+from graintrain.study import count_table, matched_hidden, read_rows
 
 
 def test_relu_networks_are_matched_to_attentions_size():
@@ -20,7 +21,8 @@ def test_relu_networks_are_matched_to_attentions_size():
 
 def test_slope_error_is_zero_for_the_true_lines_and_large_for_a_model_blind_to_z():
     data = make_dataset("switchboard", seed=1, relationships=4)
-    truth = Attention(experts=4, sharpness=2000.0)  # keys: four sharp slices of z
+    exact = make_dataset("switchboard", seed=1, relationships=4, noise=0.0)
+    truth = Attention(experts=4).start(exact.train.x, exact.train.z, exact.train.y)  # one run per line
     with torch.no_grad():
         truth.value.weight[:, 0] = data.slopes
         truth.value.bias[:] = data.intercepts

@@ -1,16 +1,18 @@
 """graintrain: attention built up from a rice cooker, with every claim trained and measured."""
 
 from .datasets import DATASETS, GRAINS, Dataset, Grain, Split, make_dataset
-from .metrics import Match, accuracy, gate_accuracy, least_squares_optimum, match_experts, mse
+from .options import Option
+from .metrics import (Match, accuracy, gate_accuracy, least_squares_optimum, match_experts, mse,
+                      slope_error)
 from .models import (MLP, MODELS, Attention, Classifier, Line, ModelSpec, Pipeline, Plane, ReluSwitch,
                      SigmaPi, hand_set, make_model, num_parameters)
 from .train import OBJECTIVES, Fit, Recipe, Stage, TrainingDiverged, fit, snapshot_model
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # part of every cache key: bump it when any trained number may change
 
 __all__ = [
-    "DATASETS", "GRAINS", "Dataset", "Grain", "Split", "make_dataset",
-    "Match", "accuracy", "gate_accuracy", "least_squares_optimum", "match_experts", "mse",
+    "DATASETS", "GRAINS", "Dataset", "Grain", "Option", "Split", "make_dataset",
+    "Match", "accuracy", "gate_accuracy", "least_squares_optimum", "match_experts", "mse", "slope_error",
     "MODELS", "ModelSpec", "hand_set", "make_model", "num_parameters",
     "Attention", "Classifier", "Line", "MLP", "Pipeline", "Plane", "ReluSwitch", "SigmaPi",
     "OBJECTIVES", "Fit", "Recipe", "Stage", "TrainingDiverged", "fit", "snapshot_model",

@@ -12,6 +12,8 @@ from typing import Callable
 import torch
 from torch import Tensor
 
+from .options import Option
+
 CUPS = (0.5, 4.0)  # the range of cups of grain measured for training
 FAR_CUPS = 10.0  # a big pot, far outside the measured range: the extrapolation test
 JITTER = 0.01  # half-width of the uniform wobble in a grain's measured darkness
@@ -64,14 +66,15 @@ class Dataset:
     slopes: Tensor  # (C,) the true y-per-x of each class
     intercepts: Tensor  # (C,) the true y at x = 0 of each class
     options: dict = field(default_factory=dict)
+    regions: Tensor | None = None  # (C, 2) the interval of z each class owns, low then high (NaN: unknown)
 
     @property
     def num_classes(self) -> int:
         return len(self.classes)
 
 
-def _grain_points(grains: list[str], n: int, noise: float, gen: torch.Generator,
-                  cups: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def _grain_points(grains: list[str], darkness: dict[str, float], n: int, noise: float,
+                  gen: torch.Generator, cups: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """n points shared evenly among grains, each grain cooked at the same amounts x ~ U(CUPS).
 
     Shared amounts keep a grain's share of big pots equal, so a single line lands between them.
@@ -81,7 +84,7 @@ def _grain_points(grains: list[str], n: int, noise: float, gen: torch.Generator,
         amounts = torch.empty(-(-n // len(grains))).uniform_(*CUPS, generator=gen)  # (⌈n/C⌉,)
         cups = amounts.repeat_interleave(len(grains))[:n]  # (n,) each amount once per grain
     x = cups  # (n,)
-    d0 = torch.tensor([GRAINS[g].darkness for g in grains])[label]  # (n,)
+    d0 = torch.tensor([darkness[g] for g in grains])[label]  # (n,)
     jitter = torch.empty(n).uniform_(-JITTER, JITTER, generator=gen)  # (n,)
     z = (d0 + jitter).clamp(0.0, 1.0)  # (n,)
     ratio = torch.tensor([GRAINS[g].ratio for g in grains])[label]  # (n,)
@@ -90,94 +93,175 @@ def _grain_points(grains: list[str], n: int, noise: float, gen: torch.Generator,
 
 
 def _grains(train_grains: list[str], test_grains: list[str], n: int, noise: float, seed: int,
-            name: str) -> Dataset:
-    """Train on some grains; test on fresh in-range points and at FAR_CUPS for each test grain."""
+            name: str, darkness: tuple[float, ...] | None = None) -> Dataset:
+    """Train on some grains; test on fresh in-range points and at FAR_CUPS for each test grain.
+
+    ``darkness`` gives each grain's meter reading, in the order train grains then new test grains;
+    None keeps the grains' own.
+    """
+    classes = list(dict.fromkeys(train_grains + test_grains))  # train grains first, in order
+    if darkness is None:
+        darkness = tuple(GRAINS[g].darkness for g in classes)
+    if len(darkness) != len(classes) or not all(0 <= d <= 1 for d in darkness):
+        raise ValueError(f"darkness takes {len(classes)} readings from 0 to 1, one for each of "
+                         f"{', '.join(classes)}; got {','.join(f'{d:g}' for d in darkness)}")
+    reading = dict(zip(classes, darkness))
     gen = torch.Generator().manual_seed(seed)
-    x, z, y, label = _grain_points(train_grains, n, noise, gen)
+    x, z, y, label = _grain_points(train_grains, reading, n, noise, gen)
     train = Split(x, z, y, label, torch.zeros(n, dtype=torch.bool))
 
-    classes = list(dict.fromkeys(train_grains + test_grains))  # train grains first, in order
     m = max(n // 2, 2 * len(test_grains))  # in-range test points
     far = 4 * len(test_grains)  # a few big pots per grain
-    tx, tz, ty, tl = _grain_points(test_grains, m, noise, gen)
-    fx, fz, fy, fl = _grain_points(test_grains, far, noise, gen, cups=torch.full((far,), FAR_CUPS))
+    tx, tz, ty, tl = _grain_points(test_grains, reading, m, noise, gen)
+    fx, fz, fy, fl = _grain_points(test_grains, reading, far, noise, gen, cups=torch.full((far,), FAR_CUPS))
     remap = torch.tensor([classes.index(g) for g in test_grains])  # test-grain index -> class index
     test = Split(torch.cat([tx, fx]), torch.cat([tz, fz]), torch.cat([ty, fy]),
                  remap[torch.cat([tl, fl])], torch.cat([torch.zeros(m), torch.ones(far)]).bool())
     ratios = torch.tensor([GRAINS[g].ratio for g in classes])
-    return Dataset(name, train, test, noise, tuple(classes), ratios, torch.zeros(len(classes)))
+    d = torch.tensor(darkness)  # (C,)
+    regions = torch.stack([(d - JITTER).clamp(0, 1), (d + JITTER).clamp(0, 1)], -1)  # (C, 2)
+    options = {} if darkness == tuple(GRAINS[g].darkness for g in classes) else {"darkness": darkness}
+    return Dataset(name, train, test, noise, tuple(classes), ratios, torch.zeros(len(classes)),
+                   options, regions)
 
 
-def white(n: int = 40, noise: float = 0.1, seed: int = 0) -> Dataset:
+def white(n: int = 40, noise: float = 0.1, seed: int = 0,
+        darkness: tuple[float, ...] | None = None) -> Dataset:
     """White rice alone: y = 2x + noise."""
-    return _grains(["white"], ["white"], n, noise, seed, "white")
+    return _grains(["white"], ["white"], n, noise, seed, "white", darkness)
 
 
-def brown(n: int = 40, noise: float = 0.1, seed: int = 0) -> Dataset:
+def brown(n: int = 40, noise: float = 0.1, seed: int = 0,
+        darkness: tuple[float, ...] | None = None) -> Dataset:
     """Brown rice alone: y = 3x + noise."""
-    return _grains(["brown"], ["brown"], n, noise, seed, "brown")
+    return _grains(["brown"], ["brown"], n, noise, seed, "brown", darkness)
 
 
-def white_brown(n: int = 80, noise: float = 0.1, seed: int = 0) -> Dataset:
+def white_brown(n: int = 80, noise: float = 0.1, seed: int = 0,
+        darkness: tuple[float, ...] | None = None) -> Dataset:
     """White and brown rice together, told apart only by their darkness."""
-    return _grains(["white", "brown"], ["white", "brown"], n, noise, seed, "white+brown")
+    return _grains(["white", "brown"], ["white", "brown"], n, noise, seed, "white+brown", darkness)
 
 
-def bran(n: int = 80, noise: float = 0.1, seed: int = 0) -> Dataset:
+def bran(n: int = 80, noise: float = 0.1, seed: int = 0,
+        darkness: tuple[float, ...] | None = None) -> Dataset:
     """White and brown rice to train on; the half-bran rice (d = 0.25) appears only in the test set."""
-    return _grains(["white", "brown"], ["white", "brown", "half-bran"], n, noise, seed, "bran")
+    return _grains(["white", "brown"], ["white", "brown", "half-bran"], n, noise, seed, "bran", darkness)
 
 
-def three_grains(n: int = 120, noise: float = 0.1, seed: int = 0) -> Dataset:
+def three_grains(n: int = 120, noise: float = 0.1, seed: int = 0,
+        darkness: tuple[float, ...] | None = None) -> Dataset:
     """White rice, brown rice and the franken-grain, whose ratio breaks the darkness trend."""
     grains = ["white", "brown", "franken"]
-    return _grains(grains, grains, n, noise, seed, "three-grains")
+    return _grains(grains, grains, n, noise, seed, "three-grains", darkness)
 
 
-def switchboard(n: int = 500, noise: float = 0.05, seed: int = 0, relationships: int = 5) -> Dataset:
-    """K random lines y = s_k·x + c_k, s ~ U(-3, 3), c ~ U(-1, 1); z ~ U(0, 1) picks line ⌊K·z⌋."""
+REGIONS = ("equal", "random")
+ORDERS = ("sorted", "shuffled")
+MIN_WIDTH = 0.25  # with random widths, no region is narrower than this share of an equal one
+
+
+def switchboard(n: int = 500, noise: float = 0.05, seed: int = 0, relationships: int = 5,
+                regions: str = "equal", order: str = "sorted",
+                selector_range: tuple[float, float] = (0.0, 1.0)) -> Dataset:
+    """K random lines y = s_k·x + c_k, s ~ U(-3, 3), c ~ U(-1, 1); z ~ U(low, high) picks the line
+    whose region of z holds it. Regions are equal or of random width; the lines sit along z in
+    order (line 1 lowest) or shuffled."""
     if relationships < 1:
         raise ValueError(f"relationships must be at least 1, got {relationships}")
+    if regions not in REGIONS or order not in ORDERS:
+        raise ValueError(f"regions is one of {', '.join(REGIONS)} and order one of {', '.join(ORDERS)}")
+    low, high = selector_range
+    if not low < high:
+        raise ValueError(f"selector_range needs LOW < HIGH, got {low:g},{high:g}")
     k = relationships
     gen = torch.Generator().manual_seed(seed)
     slopes = torch.empty(k).uniform_(-3, 3, generator=gen)  # (K,)
     intercepts = torch.empty(k).uniform_(-1, 1, generator=gen)  # (K,)
+    # Draws for the variants come from their own generator, so the standard switchboard's points
+    # are the same as before the variants existed.
+    shape = torch.Generator().manual_seed(seed + 7919)
+    if regions == "random":
+        share = -torch.empty(k).uniform_(0, 1, generator=shape).log()  # (K,) Dirichlet(1) by gamma draws
+        width = MIN_WIDTH / k + (1 - MIN_WIDTH) * share / share.sum()  # (K,)
+    else:
+        width = torch.full((k,), 1 / k)  # (K,)
+    edges = torch.cat([torch.zeros(1), width.cumsum(0)]).clamp(max=1.0)  # (K+1,) on the unit scale
+    edges[-1] = 1.0
+    owner = torch.randperm(k, generator=shape) if order == "shuffled" else torch.arange(k)  # (K,)
+    span = high - low
 
     def points(m: int, lo: float, hi: float, far_from: float | None = None) -> Split:
         x = torch.empty(m).uniform_(lo, hi, generator=gen)  # (m,)
         if far_from is not None:  # push x beyond ±far_from, keeping its sign
             x = x.sign() * (far_from + x.abs() * (hi - far_from) / hi)
-        z = torch.rand(m, generator=gen)  # (m,)
-        label = (z * k).long().clamp(max=k - 1)  # (m,)
+        u = torch.rand(m, generator=gen)  # (m,) the selector on the unit scale
+        slot = (torch.bucketize(u, edges[1:-1], right=True)).clamp(max=k - 1)  # (m,) region along z
+        label = owner[slot]  # (m,)
         y = slopes[label] * x + intercepts[label] + noise * torch.randn(m, generator=gen)  # (m,)
         far = torch.full((m,), far_from is not None)
-        return Split(x, z, y, label, far)
+        return Split(x, low + span * u, y, label, far)
 
     train = points(n, -1.0, 1.0)
     near, out = points(max(n // 2, 2), -1.0, 1.0), points(max(n // 2, 2), -2.0, 2.0, far_from=1.0)
     test = Split(*(torch.cat([a, b]) for a, b in zip(
         (near.x, near.z, near.y, near.label, near.far), (out.x, out.z, out.y, out.label, out.far))))
     classes = tuple(f"line {i + 1}" for i in range(k))
-    return Dataset("switchboard", train, test, noise, classes, slopes, intercepts,
-                   {"relationships": k})
+    bounds = low + span * torch.stack([edges[:-1], edges[1:]], -1)  # (K, 2) region by position
+    owned = torch.empty_like(bounds)
+    owned[owner] = bounds  # (K, 2) region by line
+    options = {"relationships": k, "regions": regions, "order": order,
+               "selector_range": (float(low), float(high))}
+    return Dataset("switchboard", train, test, noise, classes, slopes, intercepts, options, owned)
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """A registry entry: the generator and one line that says what it holds."""
+    """A registry entry: the generator, one line that says what it holds, and its options."""
 
     make: Callable[..., Dataset]
     about: str
+    options: tuple[Option, ...] = ()
 
+
+def _darkness(count: int, grains: str) -> Option:
+    return Option("darkness", "floats", None, f"meter readings from 0 to 1 for {grains}, "
+                  f"in that order (default: each grain's own)", low=0.0, high=1.0, length=count)
+
+
+SWITCHBOARD_OPTIONS = (
+    Option("relationships", "int", 5, "number of hidden lines K", low=1, high=16),
+    Option("regions", "choice", "equal", "width of each line's region of z: equal or random",
+           choices=REGIONS),
+    Option("order", "choice", "sorted", "where the lines sit along z: in order or shuffled",
+           choices=ORDERS),
+    Option("selector_range", "floats", (0.0, 1.0), "the range LOW,HIGH the selector z is read on",
+           low=-1e6, high=1e6, length=2, increasing=True),
+)
 
 DATASETS: dict[str, DatasetSpec] = {
-    "white": DatasetSpec(white, "white rice only: 2 cups of water per cup"),
-    "brown": DatasetSpec(brown, "brown rice only: 3 cups of water per cup"),
-    "white+brown": DatasetSpec(white_brown, "both rices, with their darkness"),
-    "bran": DatasetSpec(bran, "white+brown to train; half-bran rice (d=0.25) held out to test"),
-    "three-grains": DatasetSpec(three_grains, "white, brown and the franken-grain (d=0.95, 1 cup)"),
-    "switchboard": DatasetSpec(switchboard, "K random lines; a selector z in [0,1] picks one"),
+    "white": DatasetSpec(white, "white rice only: 2 cups of water per cup", (_darkness(1, "white"),)),
+    "brown": DatasetSpec(brown, "brown rice only: 3 cups of water per cup", (_darkness(1, "brown"),)),
+    "white+brown": DatasetSpec(white_brown, "both rices, with their darkness",
+                               (_darkness(2, "white, brown"),)),
+    "bran": DatasetSpec(bran, "white+brown to train; half-bran rice (d=0.25) held out to test",
+                        (_darkness(3, "white, brown, half-bran"),)),
+    "three-grains": DatasetSpec(three_grains, "white, brown and the franken-grain (d=0.95, 1 cup)",
+                                (_darkness(3, "white, brown, franken"),)),
+    "switchboard": DatasetSpec(switchboard, "K random lines; a selector z picks one by its region",
+                               SWITCHBOARD_OPTIONS),
 }
+
+
+def dataset_options(name: str, options: dict) -> dict:
+    """The options checked against the dataset's declarations; ValueError names any that do not apply."""
+    declared = {o.name: o for o in DATASETS[name].options}
+    for key in options:
+        if key not in declared:
+            takers = [d for d, s in DATASETS.items() if any(o.name == key for o in s.options)]
+            where = f"applies to {', '.join(takers)}" if takers else "is no dataset option"
+            raise ValueError(f"{key} {where}, not to {name}")
+    return {k: declared[k].check(v) for k, v in options.items() if v is not None}
 
 
 def make_dataset(name: str, n: int | None = None, noise: float | None = None, seed: int = 0,
@@ -186,7 +270,7 @@ def make_dataset(name: str, n: int | None = None, noise: float | None = None, se
     if name not in DATASETS:
         raise KeyError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
     kwargs = {k: v for k, v in (("n", n), ("noise", noise)) if v is not None}
-    return DATASETS[name].make(seed=seed, **kwargs, **options)
+    return DATASETS[name].make(seed=seed, **kwargs, **dataset_options(name, options))
 
 
 class CSVError(ValueError):
@@ -200,6 +284,8 @@ CSV_MAX_LABELS = 16  # classes become experts and units: more would make the mod
 
 def from_csv(text: str, seed: int = 0, test_share: float = 0.2) -> Dataset:
     """A dataset from CSV text with columns cups, darkness, water and optionally label.
+
+    Darkness may be read on any scale: the models that need it standardise it themselves.
 
     Every row is checked before anything is built, so a bad file never yields half a dataset.
     A seeded share of the rows becomes the test split.
@@ -236,8 +322,6 @@ def from_csv(text: str, seed: int = 0, test_share: float = 0.2) -> Dataset:
                 raise CSVError(f"line {line}, column {column}: {cell!r} is not a number") from None
             if not math.isfinite(number):
                 raise CSVError(f"line {line}, column {column}: {cell!r} is not a finite number")
-            if column == "darkness" and not 0 <= number <= 1:
-                raise CSVError(f"line {line}, column darkness: {cell} is outside 0 to 1")
             values[column].append(number)
         if "label" in index:
             label = row[index["label"]].strip()
@@ -258,5 +342,7 @@ def from_csv(text: str, seed: int = 0, test_share: float = 0.2) -> Dataset:
     test_rows, train_rows = order[:cut], order[cut:]
     split = lambda i: Split(x[i], z[i], y[i], label[i], torch.zeros(len(i), dtype=torch.bool))
     unknown = torch.full((len(classes),), float("nan"))  # the true lines of uploaded data are unknown
+    regions = torch.stack([torch.stack([z[label == c].min(), z[label == c].max()])
+                           for c in range(len(classes))])  # (C, 2) the darkness each label spans
     return Dataset("upload", split(train_rows), split(test_rows), float("nan"), classes, unknown,
-                   unknown.clone())
+                   unknown.clone(), regions=regions)

@@ -76,6 +76,22 @@ def match_experts(model: nn.Module, dataset: Dataset) -> Match:
 
 
 @torch.no_grad()
+def slope_error(model: nn.Module, data: Dataset) -> float:
+    """How faithfully a model follows each line: within each class's own region of z (read from the
+    data, away from its borders), the model's slope in x (a central difference over x in [−1, 1])
+    against the true slope, as a mean absolute error over the classes."""
+    errors = []
+    for (low, high), slope in zip(data.regions.tolist(), data.slopes.tolist()):
+        z = low + (high - low) * torch.linspace(0.1, 0.9, 9)  # (9,) inside the region, off its borders
+        x = torch.linspace(-1, 1, 11)  # (11,)
+        gz, gx = torch.meshgrid(z, x, indexing="ij")  # (9, 11)
+        step = 0.05
+        rise = model(gx.flatten() + step, gz.flatten()) - model(gx.flatten() - step, gz.flatten())  # (99,)
+        errors.append((rise / (2 * step) - slope).abs().mean().item())
+    return sum(errors) / len(errors)
+
+
+@torch.no_grad()
 def gate_accuracy(model: nn.Module, dataset: Dataset, data: Split) -> float:
     """The fraction of points whose largest attention weight falls on their own class's expert
     (a class left without an expert, when there are fewer experts than classes, counts as a miss)."""

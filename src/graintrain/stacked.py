@@ -33,7 +33,10 @@ class StackedAttention(nn.Module):
 
 
 def stack(models: list[Attention]) -> StackedAttention:
-    """One stacked model holding copies of the given linear-key attention models."""
+    """One stacked model holding copies of the given linear-key attention models, which must read z
+    as it is (no standardisation: the post's plain model)."""
+    if any(m.shift.item() != 0 or m.scale.item() != 1 for m in models):
+        raise ValueError("stacked training takes attention on raw z; these models standardise z")
     stacked = StackedAttention(len(models), models[0].value.out_features)
     with torch.no_grad():
         stacked.key_weight.copy_(torch.stack([m.key.weight[:, 0] for m in models]))

@@ -24,14 +24,13 @@ import numpy as np
 import torch
 
 from .datasets import Dataset, make_dataset
-from .metrics import match_experts, mse
+from .metrics import match_experts, mse, slope_error
 from .models import MODELS, make_model, num_parameters
 from .stacked import fit_stacked
-from .train import Recipe, Stage, fit
+from .train import Recipe, fit
 
 MODEL_NAMES = ("attention", "attention-blended", "mlp-1", "mlp-2")
 METRICS = ("test_mse", "extrapolation_mse", "slope_error", "num_parameters")
-BLENDED = Recipe((Stage("mse", "adam", steps=2000, lr=0.05),))  # the post's plain recipe
 RECOVERED = 0.15  # every matched slope and intercept within this counts as recovered
 STACK_CHUNK = 64  # models per stacked block: small enough to stay in cache (benchmarks/stacked_speed.py)
 
@@ -44,6 +43,9 @@ class StudyConfig:
     seeds: int = 20  # switchboards per K
     noise: float = 0.05
     points: int = 500  # training points per switchboard
+    regions: str = "equal"  # the switchboard's options (datasets.SWITCHBOARD_OPTIONS): region widths,
+    order: str = "sorted"  # the order of the lines along z,
+    selector_range: tuple[float, float] = (0.0, 1.0)  # and the range z is read on
     out: Path = Path("study")
     workers: int = os.cpu_count() or 1  # processes, one training thread each (local backend)
     backend: str = "local"  # local: a process pool here; ray: Ray tasks on a cluster
@@ -52,8 +54,18 @@ class StudyConfig:
     def key(self) -> str:
         """A name that changes whenever anything that decides the numbers changes."""
         from . import __version__
-        text = repr((self.experts, self.seeds, self.noise, self.points, __version__))
+        text = repr((self.experts, self.seeds, self.noise, self.points, *self.shape().values(), __version__))
         return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def shape(self) -> dict:
+        """The switchboard options every cell's data is made with."""
+        return {"regions": self.regions, "order": self.order, "selector_range": tuple(self.selector_range)}
+
+    def describe(self) -> str:
+        """The data in words, for the report."""
+        low, high = self.selector_range
+        return (f"regions of {self.regions} width, lines in {self.order} order along z, "
+                f"z read on [{low:g}, {high:g}]")
 
 
 def matched_hidden(k: int) -> dict[str, tuple[int, ...]]:
@@ -80,22 +92,6 @@ def count_table(experts: tuple[int, ...]) -> list[dict]:
     return rows
 
 
-@torch.no_grad()
-def slope_error(model: torch.nn.Module, data: Dataset) -> float:
-    """How faithfully a model follows each line: within each line's z-region, the model's slope in
-    x (a central difference over x in [−1, 1]) against the true slope, as a mean absolute error."""
-    k = data.num_classes
-    errors = []
-    for region in range(k):
-        z = (region + torch.linspace(0.1, 0.9, 9)) / k  # (9,) inside the region, off its borders
-        x = torch.linspace(-1, 1, 11)  # (11,)
-        gz, gx = torch.meshgrid(z, x, indexing="ij")  # (9, 11)
-        step = 0.05
-        slope = (model(gx.flatten() + step, gz.flatten()) - model(gx.flatten() - step, gz.flatten())) / (2 * step)
-        errors.append((slope - data.slopes[region]).abs().mean().item())
-    return sum(errors) / k
-
-
 def _row(k: int, seed: int, name: str, model: torch.nn.Module, data: Dataset, seconds: float) -> dict:
     """One run's numbers."""
     near, far = data.test.subset(~data.test.far), data.test.subset(data.test.far)
@@ -109,10 +105,11 @@ def _row(k: int, seed: int, name: str, model: torch.nn.Module, data: Dataset, se
     return row
 
 
-def run_cell(k: int, seed: int, noise: float, points: int, skip: frozenset = frozenset()) -> list[dict]:
+def run_cell(k: int, seed: int, noise: float, points: int, skip: frozenset = frozenset(),
+             shape: dict | None = None) -> list[dict]:
     """Train attention (graintrain's recipe) and the two ReLU networks on one switchboard."""
     torch.set_num_threads(1)
-    data = make_dataset("switchboard", n=points, noise=noise, seed=seed, relationships=k)
+    data = make_dataset("switchboard", n=points, noise=noise, seed=seed, relationships=k, **(shape or {}))
     hidden = matched_hidden(k)
     plans: dict[str, tuple[Callable, Recipe]] = {
         "attention": (lambda: make_model("attention", data, experts=k), MODELS["attention"].recipe),
@@ -127,20 +124,22 @@ def run_cell(k: int, seed: int, noise: float, points: int, skip: frozenset = fro
     return rows
 
 
-def run_blended(k: int, seeds: tuple[int, ...], noise: float, points: int) -> list[dict]:
+def run_blended(k: int, seeds: tuple[int, ...], noise: float, points: int,
+                shape: dict | None = None) -> list[dict]:
     """The post's plain recipe for several switchboards of one K at once, stacked (stacked.py).
 
     Each model starts from the weights ``fit`` would draw for its seed, so the numbers match
     training them one by one.
     """
     torch.set_num_threads(1)
-    data = [make_dataset("switchboard", n=points, noise=noise, seed=s, relationships=k) for s in seeds]
+    data = [make_dataset("switchboard", n=points, noise=noise, seed=s, relationships=k, **(shape or {}))
+            for s in seeds]
     models = []
     for seed, d in zip(seeds, data):
         torch.manual_seed(seed * 1000)
-        models.append(make_model("attention", d, experts=k))
+        models.append(make_model("attention-blended", d, experts=k))
     x, z, y = (torch.stack([getattr(d.train, a) for d in data]) for a in "xzy")  # (M, N)
-    stage = BLENDED.stages[0]
+    stage = MODELS["attention-blended"].recipe.stages[0]
     began = time.perf_counter()
     fit_stacked(models, x, z, y, steps=stage.steps, lr=stage.lr, chunk=STACK_CHUNK)
     seconds = (time.perf_counter() - began) / len(seeds)
@@ -181,7 +180,8 @@ def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = 
     from . import __version__
     rows = [r for r in kept if r["K"] in config.experts and r["seed"] < config.seeds
             and math.isclose(r.get("noise", -1.0), config.noise) and r.get("points") == config.points
-            and r.get("version") == __version__]  # rows from another set-up are not reused
+            and r.get("version") == __version__
+            and r.get("data") == config.describe()]  # rows from another set-up are not reused
     done = {(r["K"], r["seed"], r["model"]) for r in rows}
     cells = [(k, s) for k, s in itertools.product(config.experts, range(config.seeds))
              if any((k, s, m) not in done for m in MODEL_NAMES)]
@@ -192,7 +192,8 @@ def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = 
     def record(new_rows: list[dict]) -> None:
         nonlocal finished
         for row in new_rows:
-            row |= {"noise": config.noise, "points": config.points, "version": __version__}
+            row |= {"noise": config.noise, "points": config.points, "version": __version__,
+                    "data": config.describe()}
             append_row(path, row)
             rows.append(row)
         finished += len(new_rows)
@@ -200,12 +201,13 @@ def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = 
             on_cell(finished, total)
 
     jobs: list[tuple[Callable, tuple]] = [
-        (run_cell, (k, s, config.noise, config.points, frozenset(m for m in MODEL_NAMES if (k, s, m) in done)))
+        (run_cell, (k, s, config.noise, config.points, frozenset(m for m in MODEL_NAMES if (k, s, m) in done),
+                    config.shape()))
         for k, s in cells if any((k, s, m) not in done for m in MODEL_NAMES if m != "attention-blended")]
     for k in config.experts:  # the plain recipe trains stacked, one group of seeds per K
         seeds = tuple(s for s in range(config.seeds) if (k, s, "attention-blended") not in done)
         if seeds:
-            jobs.append((run_blended, (k, seeds, config.noise, config.points)))
+            jobs.append((run_blended, (k, seeds, config.noise, config.points, config.shape())))
     if not jobs:
         pass
     elif config.backend == "ray":
@@ -304,7 +306,7 @@ def write_outputs(config: StudyConfig, rows: list[dict], summary: dict) -> list[
     lines = ["# The switchboard study", "",
              f"{len({(r['K'], r['seed']) for r in rows})} switchboards (K in "
              f"{', '.join(map(str, config.experts))}, seeds 0 to {config.seeds - 1}, noise "
-             f"{config.noise}), four models each. Means with 95% intervals over seeds "
+             f"{config.noise}; {config.describe()}), four models each. Means with 95% intervals over seeds "
              "(bootstrap percentiles; Wilson for fractions).", "",
              "## Parameter counts", "", "| K | attention | mlp-1 | mlp-2 | largest mismatch |",
              "|---|---|---|---|---|"]

@@ -3,37 +3,58 @@
 import torch
 from torch import Tensor, nn
 
+from .segments import segment
+
 
 class Attention(nn.Module):
-    """y = Σ_k softmax(K(z))_k · V(x)_k; K and V are any modules with K outputs, linear by default."""
+    """y = Σ_k softmax(K(z̃))_k · V(x)_k with z̃ = (z − shift) / scale; K and V are any modules with
+    K outputs, linear by default."""
 
     def __init__(self, experts: int = 3, key: nn.Module | None = None,
-                 value: nn.Module | None = None, sharpness: float = 8.0):
+                 value: nn.Module | None = None, edge: float = 10.0):
         super().__init__()
         self.key = key if key is not None else nn.Linear(1, experts)  # how much z calls on each expert
         self.value = value if value is not None else nn.Linear(1, experts)  # each expert's answer
-        self.sharpness = sharpness  # how clearly each expert owns its starting slice of z
+        self.edge = edge  # a started border's key gap at the nearest training points
+        # The selector's standardisation, read from the training data by start(); kept as buffers,
+        # so a saved state_dict predicts on raw z.
+        self.register_buffer("shift", torch.zeros(()))
+        self.register_buffer("scale", torch.ones(()))
         self.weights: Tensor | None = None  # the last attention weights, kept for figures
-        self.reset_parameters()
 
-    def reset_parameters(self) -> None:
-        """Start a linear key with each expert owning an equal slice of z in [0, 1].
+    @torch.no_grad()
+    def start(self, x: Tensor, z: Tensor, y: Tensor) -> "Attention":
+        """Start from the data: standardise z, and give each expert one run of the sorted data.
 
-        Key k scores β·(c_k·z − c_k²/2), highest for the slice centre c_k nearest z, with
-        β = sharpness·K². From random keys every expert sees every point, fits the same average
-        line, and the experts rarely part again. The values start random.
+        The runs are the best split of the points sorted by z into K pieces that one line each fits
+        (segments.py). A linear key then puts each border halfway across the gap between the
+        neighbouring runs, with a key gap of ``edge`` at the nearest training points on either
+        side, and each expert's value starts on its run's line. Returns the model.
         """
-        if not isinstance(self.key, nn.Linear) or self.key.in_features != 1:
-            return
+        self.shift.copy_(z.mean())
+        self.scale.copy_(z.std() if len(z) > 1 and z.std() > 0 else torch.ones(()))
+        if not (isinstance(self.key, nn.Linear) and self.key.in_features == 1
+                and isinstance(self.value, nn.Linear) and self.value.in_features == 1):
+            return self  # other key or value modules keep their own start
         k = self.key.out_features
-        centre = (torch.arange(k) + 0.5) / k  # (K,)
-        beta = self.sharpness * k * k
-        with torch.no_grad():
-            self.key.weight.copy_(beta * centre.unsqueeze(-1))
-            self.key.bias.copy_(-beta * centre * centre / 2)
+        z_std = (z - self.shift) / self.scale  # (n,)
+        runs = segment(x.double().numpy(), z_std.double().numpy(), y.double().numpy(), k)
+        borders = torch.as_tensor(runs.borders, dtype=torch.float32)  # (R-1,)
+        sharp = (self.edge / (torch.as_tensor(runs.gaps, dtype=torch.float32) / 2)).clamp(max=1e4)  # (R-1,)
+        weight = torch.cat([torch.zeros(1), sharp.cumsum(0)])  # (R,) rising: later runs win at higher z
+        bias = torch.cat([torch.zeros(1), -(sharp * borders).cumsum(0)])  # (R,) equal scores at each border
+        r = len(weight)
+        self.key.weight.zero_()
+        self.key.bias.fill_(bias.min() - weight.max() * 100 - 1e3)  # experts beyond the runs stay silent
+        self.key.weight[:r, 0] = weight
+        self.key.bias[:r] = bias
+        self.value.weight[:r, 0] = torch.as_tensor(runs.slopes, dtype=torch.float32)
+        self.value.bias[:r] = torch.as_tensor(runs.intercepts, dtype=torch.float32)
+        return self
 
     def experts(self, x: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
-        """The log attention weights log softmax(K(z)) and the expert values V(x), each (n, K)."""
+        """The log attention weights log softmax(K(z̃)) and the expert values V(x), each (n, K)."""
+        z = (z - self.shift) / self.scale  # (n,) standardised selector
         log_g = self.key(z.unsqueeze(-1)).log_softmax(-1)  # (n, K) logs keep tiny weights finite
         v = self.value(x.unsqueeze(-1))  # (n, K)
         self.weights = log_g.detach().exp()
