@@ -51,7 +51,8 @@ def test_lists_come_from_the_registries(capsys):
     _, out, _ = run(capsys, "models")
     assert [line.split()[0] for line in out.splitlines()] == list(MODELS)
     _, out, _ = run(capsys, "datasets")
-    assert [line.split()[0] for line in out.splitlines()] == list(DATASETS)
+    assert [line.split()[0] for line in out.splitlines() if not line.startswith(" ")] == list(DATASETS)
+    assert "--selector-range: the range LOW,HIGH" in out  # each dataset's options, from the registry
 
 
 @pytest.mark.parametrize("argv, says", [
@@ -64,6 +65,11 @@ def test_lists_come_from_the_registries(capsys):
     (["fit", "line", "white", "--optimizer", "rmsprop"], "choose from 'adam', 'sgd', 'lbfgs'"),
     (["fit", "line", "white", "--objective", "mixture"], "needs a model with experts"),
     (["fit", "line", "white", "--relationships", "3"], "--relationships applies to switchboard"),
+    (["fit", "line", "switchboard", "--selector-range=2,1"], "must increase"),
+    (["fit", "line", "switchboard", "--selector-range", "0,nope"], "takes numbers"),
+    (["fit", "line", "switchboard", "--regions", "wavy"], "regions is one of equal, random"),
+    (["fit", "line", "three-grains", "--darkness", "0.1,0.2"], "takes 3 numbers"),
+    (["fit", "line", "three-grains", "--darkness", "0.1,0.2,1.5"], "between 0 and 1"),
     (["fit", "line", "white", "--bogus"], "unrecognized arguments: --bogus"),
     (["cook"], "choose from 'fit', 'models', 'datasets'"),
     (["fit", "line", "white", "--lr", "1e308"], "at most 10"),

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from . import metrics
 from .datasets import DATASETS, make_dataset
+from .options import Option
 from .models import MODELS, make_model, num_parameters, recipe_for
 from .train import OBJECTIVES, OPTIMIZERS, TrainingDiverged, check, fit
 
@@ -82,6 +83,37 @@ def _number(low: float, strict: bool, high: float = 1e6):
     return parse
 
 
+def _dataset_flags(parser: argparse.ArgumentParser, options: list[Option]) -> None:
+    """One flag per dataset option, from its registry declaration; values are checked against the
+    declaration of the dataset named on the command line (see _data_options)."""
+    for name in dict.fromkeys(o.name for o in options):
+        first = next(o for o in options if o.name == name)
+        takers = [d for d, spec in DATASETS.items() if any(o.name == name for o in spec.options)]
+        shape = {"floats": "A,B,…", "choice": "{" + ",".join(first.choices) + "}"}.get(first.kind, "N")
+        parser.add_argument(first.flag, dest=name, metavar=shape,
+                            help=f"{'/'.join(takers)}: {first.help}")
+
+
+def _data_options(args: argparse.Namespace, dataset: str) -> dict:
+    """The dataset options given on the command line, parsed by the dataset's own declarations."""
+    given = {}
+    declared = {o.name: o for o in DATASETS[dataset].options}
+    names = dict.fromkeys(o.name for spec in DATASETS.values() for o in spec.options)
+    for name in names:
+        text = getattr(args, name, None)
+        if text is None:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if name not in declared:
+            takers = [d for d, spec in DATASETS.items() if any(o.name == name for o in spec.options)]
+            raise UsageError(f"{flag} applies to {', '.join(takers)}, not to {dataset}")
+        try:
+            given[name] = declared[name].parse(text)
+        except ValueError as err:
+            raise UsageError(f"{flag}: {err}") from None
+    return given
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface, with its subcommands fit, models and datasets."""
     parser = _Parser(prog="graintrain", description=__doc__)
@@ -95,8 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--hidden", type=_hidden, help="mlp: hidden layer sizes, e.g. 10 or 3,2")
     f.add_argument("--experts", type=_whole(1, 16), help="attention: number of experts K "
                    "(default: the dataset's number of classes)")
-    f.add_argument("--relationships", type=_whole(1, 16),
-                   help="switchboard: number of hidden lines (default 5)")
+    _dataset_flags(f, [o for spec in DATASETS.values() for o in spec.options])
     f.add_argument("--n", type=_whole(4, 20_000), help="number of training points")
     f.add_argument("--noise", type=_number(0, strict=False, high=5), help="noise standard deviation on the water")
     f.add_argument("--seed", type=_seed, default=0, help="seed for the data and the model (default 0)")
@@ -119,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--out", default="study", help="folder for the results (default ./study)")
     study.add_argument("--backend", choices=["local", "ray"], default="local")
     study.add_argument("--address", default=None, help="Ray cluster address, with --backend ray")
+    _dataset_flags(study, [o for o in DATASETS["switchboard"].options if o.name != "relationships"])
     study.add_argument("--quick", action="store_true", help="a small grid that runs in well under a minute")
     study.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     build = sub.add_parser("build", help="write the article as a static site")
@@ -144,12 +176,11 @@ def run_fit(args: argparse.Namespace, console: Console) -> dict:
         if name not in spec.options:
             takers = [m for m, s in MODELS.items() if name in s.options]
             raise UsageError(f"--{name} applies to {', '.join(takers)}, not to {args.model}")
-    data_options = {}
-    if args.relationships is not None:
-        if args.dataset != "switchboard":
-            raise UsageError(f"--relationships applies to switchboard, not to {args.dataset}")
-        data_options["relationships"] = args.relationships
-    dataset = make_dataset(args.dataset, n=args.n, noise=args.noise, seed=args.seed, **data_options)
+    try:
+        dataset = make_dataset(args.dataset, n=args.n, noise=args.noise, seed=args.seed,
+                               **_data_options(args, args.dataset))
+    except ValueError as err:
+        raise UsageError(str(err)) from None
     recipe = recipe_for(args.model, seed=args.seed, restarts=args.restarts, steps=args.steps,
                         lr=args.lr, optimizer=args.optimizer, objective=args.objective)
     try:
@@ -186,7 +217,7 @@ def run_fit(args: argparse.Namespace, console: Console) -> dict:
     else:
         summary |= {"train_mse": metrics.mse(model, dataset.train), "test_mse": metrics.mse(model, near),
                     "extrapolation_mse": metrics.mse(model, far), "noise_floor": dataset.noise**2}
-    if args.model == "attention":
+    if args.model.startswith("attention"):
         match = metrics.match_experts(model, dataset)
         summary["experts"] = {"classes": [dataset.classes[c] for c in match.classes],
                               "slopes": match.slopes, "intercepts": match.intercepts,
@@ -234,7 +265,7 @@ def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> i
     config = StudyConfig(experts=args.experts or ((2, 5) if quick else (2, 3, 5, 8)),
                          seeds=args.seeds or (3 if quick else 20), noise=args.noise,
                          points=300 if quick else 500, out=Path(args.out), backend=args.backend,
-                         address=args.address)
+                         address=args.address, **_data_options(args, "switchboard"))
     if not args.json:
         table = Table("K", "attention", "mlp-1", "mlp-2", "largest mismatch",
                       title="parameter counts, matched to attention's 4K")
@@ -308,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "datasets":
             for name, spec in DATASETS.items():
                 out.print(f"{name:13} {spec.about}", highlight=False, soft_wrap=True)
+                for o in spec.options:
+                    out.print(f"{'':15}{o.flag}: {o.help}", highlight=False, soft_wrap=True)
         elif args.command == "study":
             return run_study_command(args, out, err)
         elif args.command in ("serve", "build"):

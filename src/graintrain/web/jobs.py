@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from ..datasets import DATASETS, Dataset, from_csv, make_dataset
+from ..datasets import DATASETS, Dataset, dataset_options, from_csv, make_dataset
+from ..options import Option
 from ..metrics import accuracy, mse
 from ..models import MODELS, make_model, num_parameters, recipe_for
 from ..train import OBJECTIVES, OPTIMIZERS, SEEDING, check, fit
@@ -28,7 +29,24 @@ UPDATE_SECONDS = 0.05  # at most this long between streamed updates: 20 a second
 GRID = 21  # points per axis of the streamed fitted function
 
 
-class JobSettings(BaseModel):
+def _field(option: Option) -> tuple:
+    """A pydantic field for a registry option: its type and bounds, None when not given."""
+    bounds = {k: v for k, v in (("ge", option.low), ("le", option.high)) if v is not None}
+    if option.kind == "choice":
+        kind: object = Literal[option.choices]  # type: ignore[valid-type]
+    elif option.kind == "floats":
+        kind = Annotated[list[Annotated[float, Field(allow_inf_nan=False, **bounds)]],
+                         Field(min_length=option.length or 1, max_length=option.length or 16)]
+    else:
+        kind = Annotated[int if option.kind == "int" else float, Field(allow_inf_nan=False, **bounds)]
+    return kind | None, Field(None, description=option.help)
+
+
+# Every dataset option of the registry, as a field of the lab's settings.
+DATASET_FIELDS = {o.name: _field(o) for spec in DATASETS.values() for o in spec.options}
+
+
+class _Settings(BaseModel):
     """Everything that decides a lab run. The same settings train the same numbers."""
 
     model_config = ConfigDict(extra="forbid")
@@ -38,7 +56,6 @@ class JobSettings(BaseModel):
     csv: str | None = Field(None, max_length=MAX_UPLOAD, description="CSV text when dataset is upload")
     hidden: list[Annotated[int, Field(ge=1, le=256)]] | None = Field(None, min_length=1, max_length=4)
     experts: int | None = Field(None, ge=1, le=16)
-    relationships: int | None = Field(None, ge=1, le=16)
     optimizer: Literal[OPTIMIZERS] | None = None  # type: ignore[valid-type]
     objective: Literal[tuple(OBJECTIVES)] | None = None  # type: ignore[valid-type]
     lr: float | None = Field(None, gt=0, le=10)
@@ -49,7 +66,7 @@ class JobSettings(BaseModel):
     n: int | None = Field(None, ge=4, le=20_000)
 
     @model_validator(mode="after")
-    def _fits_together(self) -> "JobSettings":
+    def _fits_together(self) -> "_Settings":
         spec = MODELS[self.model]
         for option in ("hidden", "experts"):
             if getattr(self, option) is not None and option not in spec.options:
@@ -65,21 +82,33 @@ class JobSettings(BaseModel):
                 raise ValueError(f"{self.model} learns classes: the CSV needs a label column")
         if self.dataset != UPLOAD and self.csv is not None:
             raise ValueError("csv is only read when dataset is upload")
-        if self.relationships is not None and self.dataset != "switchboard":
-            raise ValueError("relationships applies to the switchboard dataset only")
+        if self.dataset != UPLOAD:
+            dataset_options(self.dataset, self.data_options())  # options that do not apply, named
+            self.data()  # and values that only this dataset can judge (how many readings, LOW < HIGH)
+        elif self.data_options():
+            raise ValueError(f"{', '.join(self.data_options())} applies to generated data, not to upload")
         return self
+
+    def data_options(self) -> dict:
+        """The dataset options these settings give (only the ones set)."""
+        return {k: (tuple(v) if isinstance(v, list) else v) for k in DATASET_FIELDS
+                if (v := getattr(self, k, None)) is not None}
 
     def data(self) -> Dataset:
         """The dataset these settings name (or upload)."""
         if self.dataset == UPLOAD:
             return from_csv(self.csv, seed=self.seed)
-        options = {"relationships": self.relationships} if self.relationships else {}
-        return make_dataset(self.dataset, n=self.n, noise=self.noise, seed=self.seed, **options)
+        return make_dataset(self.dataset, n=self.n, noise=self.noise, seed=self.seed,
+                            **self.data_options())
 
     def options(self) -> dict:
         """The model options these settings give (only the ones set)."""
         return {k: (tuple(v) if k == "hidden" else v) for k in MODELS[self.model].options
                 if (v := getattr(self, k, None)) is not None}
+
+
+JobSettings = create_model("JobSettings", __base__=_Settings, __doc__=_Settings.__doc__,
+                           **DATASET_FIELDS)
 
 
 class Stopped(Exception):
@@ -269,9 +298,9 @@ def points(data: Dataset) -> dict:
 def snapshot(model: torch.nn.Module, data: Dataset) -> dict:
     """The model's current fitted function: a surface over (x, z), and for each class a curve at its
     typical z; for attention, its weights over z; for a classifier, its probabilities over z."""
-    x_all = data.train.x
+    x_all, z_all = data.train.x, data.train.z
     xs = torch.linspace(float(x_all.min()), float(x_all.max()), GRID)  # (G,)
-    zs = torch.linspace(0.0, 1.0, GRID)  # (G,)
+    zs = torch.linspace(float(z_all.min()), float(z_all.max()), GRID)  # (G,) the selector's own range
     out: dict = {"grid": {"x": _round(xs), "z": _round(zs)}}
     if hasattr(model, "probabilities"):
         out["probabilities"] = _round(model.probabilities(zs).T)  # (C, G)
@@ -281,7 +310,7 @@ def snapshot(model: torch.nn.Module, data: Dataset) -> dict:
     curves = []
     for k in range(data.num_classes):
         members = data.train.z[data.train.label == k]
-        level = float(members.median()) if len(members) else 0.5
+        level = float(members.median()) if len(members) else float(z_all.median())
         curves.append({"z": round(level, 4), "y": _round(model(xs, torch.full_like(xs, level)))})
     out["curves"] = curves
     if hasattr(model, "experts"):

@@ -38,7 +38,8 @@ def registry() -> dict:
                           "stages": [s.__dict__ for s in spec.recipe.stages],
                           "restarts": spec.recipe.restarts}
                    for name, spec in MODELS.items()},
-        "datasets": {name: {"about": spec.about} for name, spec in DATASETS.items()},
+        "datasets": {name: {"about": spec.about, "options": [o.schema() for o in spec.options]}
+                     for name, spec in DATASETS.items()},
         "objectives": list(OBJECTIVES),
         "optimizers": list(OPTIMIZERS),
     }

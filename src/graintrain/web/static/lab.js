@@ -9,8 +9,9 @@ const errorLine = form.querySelector(".error");
 const buttons = Object.fromEntries([...form.querySelectorAll("[data-act]")].map((el) => [el.dataset.act, el]));
 const exportsBox = form.querySelector(".exports");
 const threeD = document.querySelector("input[name=three_d]");
-const FIELDS = ["dataset", "relationships", "n", "noise", "model", "hidden", "experts", "optimizer", "objective", "lr", "steps", "restarts", "seed"];
-const NUMBERS = new Set(["relationships", "n", "noise", "experts", "lr", "steps", "restarts", "seed"]);
+const FIELDS = ["dataset", "n", "noise", "model", "hidden", "experts", "optimizer", "objective", "lr", "steps", "restarts", "seed"];
+const NUMBERS = new Set(["n", "noise", "experts", "lr", "steps", "restarts", "seed"]);
+const LISTS = new Set(["hidden"]);  // written a,b,c and sent as a list of numbers
 const COLOURS = ["#8a8f98", "#b5651d", "#6a3d9a", "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#17becf"];
 
 let registry = null;
@@ -52,7 +53,7 @@ function showRelevantFields() {
   const dataset = form.elements.dataset.value;
   form.querySelector(".about").textContent = model ? model.about : "";
   for (const el of form.querySelectorAll("[data-option]")) el.hidden = !model?.options.includes(el.dataset.option);
-  for (const el of form.querySelectorAll("[data-for=switchboard]")) el.hidden = dataset !== "switchboard";
+  for (const el of form.querySelectorAll("[data-datasets]")) el.hidden = !el.dataset.datasets.split(" ").includes(dataset);
   for (const el of form.querySelectorAll("[data-for=generated]")) el.hidden = dataset === "upload";
   form.querySelector(".upload").hidden = dataset !== "upload";
 }
@@ -64,7 +65,7 @@ function settings() {
     if (el.closest("label")?.hidden) continue;
     const value = el.value.trim();
     if (value === "") continue;
-    if (name === "hidden") out.hidden = value.split(",").map(Number);
+    if (LISTS.has(name)) out[name] = value.split(",").map(Number);
     else out[name] = NUMBERS.has(name) ? Number(value) : value;
   }
   if (out.dataset === "upload") out.csv = uploaded ?? "";
@@ -221,6 +222,47 @@ async function train(submitEvent) {
   listen(body.id);
 }
 
+// One form field per dataset option in the registry, shown only for the datasets that take it.
+function addDatasetOptions() {
+  const marker = form.querySelector(".data-options");
+  const byName = new Map();
+  for (const [dataset, spec] of Object.entries(registry.datasets)) {
+    for (const option of spec.options) {
+      if (!byName.has(option.name)) byName.set(option.name, { option, datasets: [] });
+      byName.get(option.name).datasets.push(dataset);
+    }
+  }
+  for (const [name, { option, datasets }] of byName) {
+    const label = document.createElement("label");
+    label.dataset.datasets = datasets.join(" ");
+    label.title = option.help;
+    let input;
+    if (option.kind === "choice") {
+      input = document.createElement("select");
+      input.add(new Option(`default (${option.default})`, ""));
+      for (const choice of option.choices) input.add(new Option(choice, choice));
+    } else {
+      input = document.createElement("input");
+      if (option.kind === "floats") {
+        input.placeholder = option.default ? option.default.join(",") : "a,b,…";
+        input.pattern = "[-+0-9.eE]+(,[-+0-9.eE]+)*";
+        LISTS.add(name);
+      } else {
+        input.type = "number";
+        input.step = option.kind === "int" ? "1" : "any";
+        if (option.low !== null) input.min = option.low;
+        if (option.high !== null) input.max = option.high;
+        input.placeholder = option.default ?? "default";
+        NUMBERS.add(name);
+      }
+    }
+    input.name = name;
+    label.append(`${name.replace("_", " ")} `, input);
+    marker.before(label);
+    FIELDS.splice(1, 0, name);
+  }
+}
+
 async function init() {
   try {
     const response = await fetch("api/registry");
@@ -233,6 +275,7 @@ async function init() {
     return;
   }
   const addOptions = (select, names) => { for (const name of names) select.add(new Option(name, name)); };
+  addDatasetOptions();
   addOptions(form.elements.model, Object.keys(registry.models));
   addOptions(form.elements.dataset, Object.keys(registry.datasets));
   addOptions(form.elements.objective, registry.objectives);
