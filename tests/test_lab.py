@@ -187,6 +187,12 @@ def test_queue_is_bounded_and_jobs_are_time_limited(site, site_cache):
      "line 3, column water: 'x' is not a number"),
     ({"model": "classifier", "dataset": "upload", "csv": "cups,darkness,water\n1,0,2\n2,0,4\n3,0,6\n4,0,8\n"},
      ["body"], "needs a label column"),
+    ({"model": "line", "dataset": "white", "regions": "random"}, ["body"], "regions applies to switchboard"),
+    ({"model": "line", "dataset": "switchboard", "regions": "wavy"}, ["body", "regions"], "'equal'"),
+    ({"model": "line", "dataset": "switchboard", "selector_range": [3, 1]}, ["body"], "must increase"),
+    ({"model": "line", "dataset": "switchboard", "selector_range": [1]}, ["body", "selector_range"],
+     "at least 2 items"),
+    ({"model": "line", "dataset": "three-grains", "darkness": [0.1, 0.2]}, ["body"], "takes 3 numbers"),
 ])
 def test_bad_settings_get_a_422_that_names_the_field(lab, settings, field, says):
     client, _ = lab
@@ -200,6 +206,41 @@ def test_an_uploaded_csv_trains(lab):
     client, _ = lab
     done = events(client, start(client, model="sigma-pi", dataset="upload", csv=GOOD_CSV))[-1]
     assert done["type"] == "done" and done["train_mse"] < 1e-6  # the rows lie exactly on y = (2 + 2d)·x
+
+
+def test_dataset_options_come_from_the_registry_and_train(lab):
+    client, _ = lab
+    registry = client.get("/api/registry").json()
+    options = {o["name"]: o for o in registry["datasets"]["switchboard"]["options"]}
+    assert options["selector_range"]["length"] == 2 and options["order"]["choices"] == ["sorted", "shuffled"]
+    settings = {"order": "shuffled", "selector_range": (-40, -30), "relationships": 3}
+    job = start(client, model="attention", dataset="switchboard", **settings)
+    done = events(client, job)[-1]
+    assert done["type"] == "done"
+    learned = client.get(f"/api/jobs/{job}/model.json").json()["parameters"]
+    truth = make_dataset("switchboard", **settings)
+    slopes = sorted(w[0] for w in learned["value.weight"])
+    assert slopes == pytest.approx(sorted(truth.slopes.tolist()), abs=0.15)  # every line recovered
+    assert learned["shift"] == pytest.approx(truth.train.z.mean().item(), abs=1e-3)  # saved with the model
+    z = done["grid"]["z"]
+    assert z[0] >= -40 and z[-1] <= -30  # plotted over the selector's own range
+
+
+def test_attention_finds_the_grains_in_a_csv_on_any_darkness_scale(lab):
+    client, _ = lab
+    gen = torch.Generator().manual_seed(5)
+    rows = ["cups,darkness,water,label"]
+    for i in range(600):  # darkness on a 0-255 camera scale, brown darker than the franken-grain
+        name, reading, ratio = [("white", 12.0, 2.0), ("brown", 200.0, 3.0), ("franken", 90.0, 1.0)][i % 3]
+        x = 0.5 + 3.5 * torch.rand(1, generator=gen).item()
+        d = reading + 4 * torch.randn(1, generator=gen).item()
+        rows.append(f"{x:.4f},{d:.3f},{ratio * x + 0.1 * torch.randn(1, generator=gen).item():.4f},{name}")
+    job = start(client, model="attention", dataset="upload", csv="\n".join(rows))
+    done = events(client, job)[-1]
+    # 120 held-out rows: the noise alone gives an MSE of σ² ± 0.13σ², so 1.5σ² is three spreads up
+    assert done["type"] == "done" and done["test_mse"] <= 1.5 * 0.1**2
+    learned = client.get(f"/api/jobs/{job}/model.json").json()["parameters"]
+    assert sorted(w[0] for w in learned["value.weight"]) == pytest.approx([1.0, 2.0, 3.0], abs=0.1)
 
 
 def test_unknown_jobs_are_404(lab):

@@ -2,8 +2,8 @@
 
 from .datasets import DATASETS, GRAINS, Dataset, Grain, Split, make_dataset
 from .options import Option
-from .metrics import (Match, accuracy, gate_accuracy, least_squares_optimum, match_experts, mse,
-                      slope_error)
+from .metrics import (Match, accuracy, gate_accuracy, least_squares_optimum, match_experts,
+                      midpoint_mse, mse, slope_error)
 from .models import (MLP, MODELS, Attention, Classifier, Line, ModelSpec, Pipeline, Plane, ReluSwitch,
                      SigmaPi, hand_set, make_model, num_parameters)
 from .train import OBJECTIVES, Fit, Recipe, Stage, TrainingDiverged, fit, snapshot_model
@@ -12,7 +12,7 @@ __version__ = "0.2.0"  # part of every cache key: bump it when any trained numbe
 
 __all__ = [
     "DATASETS", "GRAINS", "Dataset", "Grain", "Option", "Split", "make_dataset",
-    "Match", "accuracy", "gate_accuracy", "least_squares_optimum", "match_experts", "mse", "slope_error",
+    "Match", "accuracy", "gate_accuracy", "least_squares_optimum", "match_experts", "midpoint_mse", "mse", "slope_error",
     "MODELS", "ModelSpec", "hand_set", "make_model", "num_parameters",
     "Attention", "Classifier", "Line", "MLP", "Pipeline", "Plane", "ReluSwitch", "SigmaPi",
     "OBJECTIVES", "Fit", "Recipe", "Stage", "TrainingDiverged", "fit", "snapshot_model",

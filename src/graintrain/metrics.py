@@ -75,6 +75,18 @@ def match_experts(model: nn.Module, dataset: Dataset) -> Match:
                  [intercepts[j].item() for j in expert], float(cost[rows, cols].max()))
 
 
+def midpoint_mse(data: Dataset, split: Split) -> float:
+    """The MSE on ``split`` of the true lines, each owning z up to halfway across the gap between the
+    training points of neighbouring lines: what a model that learned everything the training points
+    can tell reaches. Held-out points inside a gap can still land on the wrong side of it."""
+    order = data.train.z.argsort()
+    z, label = data.train.z[order], data.train.label[order]  # (n,), (n,)
+    change = (label[1:] != label[:-1]).nonzero().flatten()  # (B,)
+    borders = (z[change] + z[change + 1]) / 2  # (B,)
+    owner = torch.cat([label[:1], label[change + 1]])[torch.bucketize(split.z, borders)]  # (m,)
+    return (data.slopes[owner] * split.x + data.intercepts[owner] - split.y).pow(2).mean().item()
+
+
 @torch.no_grad()
 def slope_error(model: nn.Module, data: Dataset) -> float:
     """How faithfully a model follows each line: within each class's own region of z (read from the

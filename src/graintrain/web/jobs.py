@@ -6,6 +6,7 @@ stopped, or held to its time limit, so a stop takes effect at the next training 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import threading
 import time
@@ -42,8 +43,17 @@ def _field(option: Option) -> tuple:
     return kind | None, Field(None, description=option.help)
 
 
+def _merged(name: str) -> Option:
+    """One declaration for an option that several datasets declare (darkness: one reading per grain,
+    so its length is left for each dataset's own check)."""
+    same = [o for spec in DATASETS.values() for o in spec.options if o.name == name]
+    lengths = {o.length for o in same}
+    return same[0] if len(lengths) == 1 else dataclasses.replace(same[0], length=None)
+
+
 # Every dataset option of the registry, as a field of the lab's settings.
-DATASET_FIELDS = {o.name: _field(o) for spec in DATASETS.values() for o in spec.options}
+DATASET_FIELDS = {name: _field(_merged(name))
+                  for name in dict.fromkeys(o.name for spec in DATASETS.values() for o in spec.options)}
 
 
 class _Settings(BaseModel):
