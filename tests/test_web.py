@@ -120,8 +120,8 @@ def test_a_damaged_cache_entry_is_trained_again(tmp_path):
 
 
 def test_every_trained_figure_replays_its_training(site):
-    # the reader's own line; two wired by hand; a summary over a whole study
-    untrained = {"line-refresher", "relu-switch", "diode-transistor", "study-recovery"}
+    # the reader's own line; two wired by hand; summaries over a whole study and over many runs
+    untrained = {"line-refresher", "relu-switch", "diode-transistor", "study-recovery", "attention-variants"}
     for name, fig in site.figures.items():
         assert (len(fig.frames) >= 2) == (name not in untrained), name
         assert fig.stats and fig.table, name
