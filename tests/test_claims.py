@@ -141,8 +141,9 @@ def test_attention_three_grains(trained, seed):
     assert gate_accuracy(model, data, data.test) >= 0.95
 
 
-# 9. Attention on the switchboard recovers every expert on at least 8 of 10 seeds, one start each,
-#    and its blended error reaches the noise floor (≤ 1.3σ²) on at least 8 of them too.
+# 9. Attention on the standard switchboard (K = 5, equal regions in order, z in [0, 1]) recovers
+#    every expert on every one of seeds 0-9, one start each, and its blended training error reaches
+#    the noise floor (≤ 1.3σ²) on each of them. tests/test_any_data.py holds the other variants.
 def test_attention_recovers_switchboard_experts(trained):
     recovered, at_floor = [], []
     for seed in range(10):
@@ -150,5 +151,5 @@ def test_attention_recovers_switchboard_experts(trained):
         assert result.final_losses == result.final_losses[:1]  # one start: no restarts needed
         recovered.append(match_experts(model, data).error <= 0.15)
         at_floor.append(mse(model, data.train) <= 1.3 * data.noise**2)
-    assert sum(recovered) >= 8, recovered
-    assert sum(at_floor) >= 8, at_floor
+    assert all(recovered), recovered
+    assert all(at_floor), at_floor

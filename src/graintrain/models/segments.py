@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-EXACT = 1500  # up to this many candidate cuts, try them all: K·EXACT² sums, some tens of milliseconds
+EXACT = 1000  # up to this many candidate cuts, try them all: K·EXACT² sums, tens of milliseconds
 GRID = 400  # beyond it, a coarse grid of this many cuts first
+BLOCK = 256  # end cuts per block of the search: memory stays near G·BLOCK numbers...
+KEEP = 3000  # ...plus the whole G×G table of run costs, kept for reuse while G is at most this
 
 
 @dataclass
@@ -28,34 +30,41 @@ class Segments:
     intercepts: np.ndarray  # (K,) and intercept
 
 
-def _line_costs(x: np.ndarray, y: np.ndarray, cuts: np.ndarray) -> np.ndarray:
-    """cost[i, j]: squared error of one least-squares line through points cuts[i] .. cuts[j]-1."""
-    zero = np.zeros(1)
-    sums = [np.concatenate([zero, np.cumsum(v)])[cuts] for v in (np.ones_like(x), x, x * x, y, x * y, y * y)]
-    n, sx, sxx, sy, sxy, syy = (s[None, :] - s[:, None] for s in sums)  # each (G, G)
+def _sums(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """Running sums of 1, x, x², y, xy, y²: any run's least-squares line costs O(1) from them."""
+    return [np.concatenate([[0.0], np.cumsum(v)]) for v in (np.ones_like(x), x, x * x, y, x * y, y * y)]
+
+
+def _cost(sums: list[np.ndarray], start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Squared error of one least-squares line through points start .. end-1 (arrays broadcast)."""
+    n, sx, sxx, sy, sxy, syy = (s[end] - s[start] for s in sums)
     with np.errstate(divide="ignore", invalid="ignore"):
         var_x = sxx - sx * sx / n
         cov = sxy - sx * sy / n
-        var_y = syy - sy * sy / n
-        cost = var_y - np.where(var_x > 1e-12, cov * cov / var_x, 0.0)
-    cost[n < 3] = np.inf  # a line needs three points before its error means anything
-    return np.maximum(cost, 0.0)
+        cost = syy - sy * sy / n - np.where(var_x > 1e-12, cov * cov / var_x, 0.0)
+    return np.where(n < 3, np.inf, np.maximum(cost, 0.0))  # a line needs three points to mean anything
 
 
-def _best_split(cost: np.ndarray, k: int) -> list[int]:
-    """Indices into the cut grid of the k-run split with the least total cost (dynamic programming)."""
-    g = cost.shape[0]
-    best = np.full(g, np.inf)
-    best[1:] = cost[0, 1:]  # one run from the first point to cut j
+def _best_split(sums: list[np.ndarray], cuts: np.ndarray, k: int) -> list[int]:
+    """The k-run split with the least total cost, each run between two of the given cuts (which
+    include 0 and n): dynamic programming, a block of end cuts at a time to bound the memory."""
+    g = len(cuts)
+    block = lambda lo: _cost(sums, cuts[:, None], cuts[None, lo:lo + BLOCK])  # (G, B): run from cut i to j
+    whole = np.hstack([block(lo) for lo in range(0, g, BLOCK)]) if g <= KEEP else None  # (G, G)
+    cost = lambda lo: whole[:, lo:lo + BLOCK] if whole is not None else block(lo)
+    best = _cost(sums, cuts[0], cuts)  # (G,) one run from the first point to cut j
     back = []
     for _ in range(k - 1):
-        total = best[:, None] + cost  # (G, G): best split up to i, then one run i..j
-        back.append(total.argmin(0))
-        best = total.min(0)
+        choice, after = np.empty(g, dtype=int), np.empty(g)
+        for lo in range(0, g, BLOCK):
+            total = best[:, None] + cost(lo)  # (G, B): best split up to i, then run i..j
+            choice[lo:lo + BLOCK], after[lo:lo + BLOCK] = total.argmin(0), total.min(0)
+        back.append(choice)
+        best = after
     ends = [g - 1]
     for choice in reversed(back):
         ends.append(int(choice[ends[-1]]))
-    return [0, *ends[::-1]]  # cut indices from 0 to G-1, k+1 of them
+    return [int(cuts[i]) for i in [0, *ends[::-1]]]  # k+1 positions, from 0 to n
 
 
 def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -65,11 +74,6 @@ def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return 0.0, float(y.mean()) if len(y) else 0.0
 
 
-def _split(x: np.ndarray, y: np.ndarray, cuts: np.ndarray, k: int) -> np.ndarray:
-    """The best k-run split using only the given cut positions (which include 0 and n)."""
-    return cuts[_best_split(_line_costs(x, y, cuts), k)]
-
-
 def segment(x: np.ndarray, z: np.ndarray, y: np.ndarray, k: int) -> Segments:
     """The k runs along z that one line each fits best, with borders halfway across each gap."""
     order = np.argsort(z, kind="stable")
@@ -77,15 +81,16 @@ def segment(x: np.ndarray, z: np.ndarray, y: np.ndarray, k: int) -> Segments:
     n = len(z)
     valid = np.flatnonzero(np.diff(z) > 0) + 1  # a cut may only fall where z changes
     k = max(1, min(k, (len(valid) + 1), n // 3))
+    sums = _sums(x, y)
     if len(valid) <= EXACT:
-        positions = _split(x, y, np.concatenate([[0], valid, [n]]), k)
-    else:  # a coarse grid of cuts first, then every cut near the coarse answer
+        positions = _best_split(sums, np.concatenate([[0], valid, [n]]), k)
+    else:  # a coarse grid of cuts, then again with every cut near the coarse answer added
         grid = valid[np.linspace(0, len(valid) - 1, GRID).round().astype(int)]
-        coarse = _split(x, y, np.concatenate([[0], grid, [n]]), k)
-        step = len(valid) // GRID + 1
-        near = np.searchsorted(valid, coarse[1:-1])
-        local = np.concatenate([valid[max(i - 2 * step, 0):i + 2 * step] for i in near] or [grid])
-        positions = _split(x, y, np.unique(np.concatenate([[0], grid, local, [n]])), k)
+        coarse = _best_split(sums, np.concatenate([[0], grid, [n]]), k)
+        reach = len(valid) // GRID + 1
+        at = np.searchsorted(valid, coarse[1:-1])
+        near = [valid[max(i - reach, 0):i + reach] for i in at]
+        positions = _best_split(sums, np.unique(np.concatenate([[0], grid, *near, [n]])), k)
     lines = [_fit(x[a:b], y[a:b]) for a, b in zip(positions[:-1], positions[1:])]
     inner = np.asarray(positions[1:-1], dtype=int)
     below, above = z[inner - 1], z[inner]
