@@ -280,3 +280,20 @@ def test_static_lab_explains_it_needs_a_server(browser, static_url):
     page.wait_for_function("document.body.dataset.ready === 'offline'")
     assert page.is_visible(".lab-offline") and page.is_disabled("[data-act=train]")
     page.close()
+
+
+def test_lab_dataset_options_come_from_the_link_and_train(browser, app_url):
+    page, errors = open_lab(browser, f"{app_url}/lab?model=attention&dataset=switchboard&relationships=3"
+                                     "&order=shuffled&selector_range=-40,-30")
+    assert page.input_value("select[name=order]") == "shuffled"
+    assert page.input_value("input[name=selector_range]") == "-40,-30"
+    assert page.is_visible("input[name=selector_range]") and not page.is_visible("input[name=darkness]")
+    page.click("[data-act=train]")
+    page.wait_for_function("document.body.dataset.job === 'done'", timeout=30000)
+    assert page.evaluate("document.querySelector('[data-plot=weights]')._fullData.length") == 3
+    low = page.evaluate("Math.min(...document.querySelector('[data-plot=weights]')._fullData[0].x)")
+    assert -40 <= low < -39  # the weights are drawn over the selector's own range
+    page.select_option("select[name=dataset]", "three-grains")
+    assert page.is_visible("input[name=darkness]") and not page.is_visible("select[name=order]")
+    assert errors == []
+    page.close()

@@ -661,11 +661,16 @@ SW = (("relationships", 5),)
 SW_ATTN = Run("attention", "switchboard", data_options=SW, snapshots=REPLAY)
 SW_MLP1 = Run("mlp", "switchboard", data_options=SW, options=(("hidden", (5,)),), snapshots=REPLAY)
 SW_MLP2 = Run("mlp", "switchboard", data_options=SW, options=(("hidden", (3, 2)),), snapshots=REPLAY)
-SX, SZ = torch.meshgrid(torch.linspace(-2, 2, 21), torch.linspace(0, 1, 41), indexing="xy")  # (41, 21)
+def _sw_grid(data) -> tuple[torch.Tensor, torch.Tensor]:
+    """x out to ±2 (twice the training range) and z across the selector's own observed range."""
+    z = data.train.z
+    return torch.meshgrid(torch.linspace(-2, 2, 21), torch.linspace(z.min().item(), z.max().item(), 41),
+                          indexing="xy")  # (41, 21) each
 
 
-def _sw_surface(model):
-    z = _predict(model, SX.flatten(), SZ.flatten()).reshape(SX.shape)
+def _sw_surface(model, grid):
+    sx, sz = grid
+    z = _predict(model, sx.flatten(), sz.flatten()).reshape(sx.shape)
     return [[round(float(v), 4) for v in row] for row in z]
 
 
@@ -677,6 +682,7 @@ def switchboard(get) -> Figure:
         f"ReLU {h}, {num_parameters(r.model)} parameters" for h, r in zip(("5", "3-2"), runs[1:])]
     fig = make_subplots(rows=1, cols=3, specs=[[{"type": "scene"}] * 3], subplot_titles=titles)
     data = runs[0].data
+    grid = _sw_grid(data)
     surfaces = []
     for col, r in enumerate(runs, 1):
         fig.add_trace(go.Scatter3d(x=_values(data.train.x), y=_values(data.train.z), z=_values(data.train.y),
@@ -684,7 +690,7 @@ def switchboard(get) -> Figure:
                                                                colorscale="Turbo"),
                                    name="samples", showlegend=col == 1), row=1, col=col)
         surfaces.append(len(fig.data))
-        fig.add_trace(go.Surface(x=_values(SX[0]), y=_values(SZ[:, 0]), z=_sw_surface(r.model),
+        fig.add_trace(go.Surface(x=_values(grid[0][0]), y=_values(grid[1][:, 0]), z=_sw_surface(r.model, grid),
                                  opacity=0.6, showscale=False, name=titles[col - 1]), row=1, col=col)
     scene = dict(xaxis_title="x", yaxis_title="selector z", zaxis_title="y",
                  camera=dict(eye=dict(x=1.5, y=-1.7, z=0.8)), aspectmode="cube")
@@ -695,8 +701,8 @@ def switchboard(get) -> Figure:
              ("test MSE, 1 < |x| ≤ 2", " / ".join(f"{mse(r.model, far):.3f}" for r in runs)),
              ("attention experts matched", f"largest error {match_experts(runs[0].model, data).error:.3f}")]
     return Figure("switchboard", _json(fig), stats,
-                  replay(runs[1:], lambda ms: {surfaces[1]: {"z": [_sw_surface(ms[0])]},
-                                               surfaces[2]: {"z": [_sw_surface(ms[1])]}}),
+                  replay(runs[1:], lambda ms: {surfaces[1]: {"z": [_sw_surface(ms[0], grid)]},
+                                               surfaces[2]: {"z": [_sw_surface(ms[1], grid)]}}),
                   {"x": _values(near.x), "z": _values(near.z), "y": _values(near.y),
                    **{n: _values(_predict(r.model, near.x, near.z))
                       for n, r in zip(("attention", "relu 5", "relu 3-2"), runs)}},

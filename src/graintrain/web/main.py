@@ -56,7 +56,11 @@ def create_app(settings: Settings, site: Site) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(resources.files("graintrain.web") / "static")),
               name="static")
     app.include_router(lab.router)
-    app.add_api_route("/lab", lambda: RedirectResponse("lab.html"), include_in_schema=False)
+
+    @app.get("/lab", include_in_schema=False)
+    def lab_page(request: Request) -> RedirectResponse:  # a shared link keeps its settings
+        return RedirectResponse("lab.html" + (f"?{request.url.query}" if request.url.query else ""))
+
     app.include_router(article.router)
 
     @app.exception_handler(StarletteHTTPException)

@@ -245,7 +245,7 @@ function addDatasetOptions() {
       input = document.createElement("input");
       if (option.kind === "floats") {
         input.placeholder = option.default ? option.default.join(",") : "a,b,…";
-        input.pattern = "[-+0-9.eE]+(,[-+0-9.eE]+)*";
+        input.pattern = "[\\d.eE+\\-]+(,[\\d.eE+\\-]+)*";  // escaped for the v-flag regexes patterns use
         LISTS.add(name);
       } else {
         input.type = "number";
