@@ -18,7 +18,8 @@ from typing import Annotated, Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from ..datasets import DATASETS, Dataset, dataset_options, from_csv, make_dataset
+from ..datasets import DATASETS, Dataset, dataset_options, make_dataset
+from ..upload import from_csv
 from ..options import Option
 from ..metrics import accuracy, mse
 from ..models import MODELS, make_model, num_parameters, recipe_for
