@@ -265,7 +265,8 @@ def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> i
     config = StudyConfig(experts=args.experts or ((2, 5) if quick else (2, 3, 5, 8)),
                          seeds=args.seeds or (3 if quick else 20), noise=args.noise,
                          points=300 if quick else 500, out=Path(args.out), backend=args.backend,
-                         address=args.address, **_data_options(args, "switchboard"))
+                         address=args.address,
+                         shape=tuple(sorted(_data_options(args, "switchboard").items())))
     if not args.json:
         table = Table("K", "attention", "mlp-1", "mlp-2", "largest mismatch",
                       title="parameter counts, matched to attention's 4K")

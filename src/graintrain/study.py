@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .datasets import Dataset, make_dataset
+from .datasets import SWITCHBOARD_OPTIONS, Dataset, make_dataset
 from .metrics import match_experts, mse, slope_error
 from .models import MODELS, make_model, num_parameters
 from .stacked import fit_stacked
@@ -43,9 +43,7 @@ class StudyConfig:
     seeds: int = 20  # switchboards per K
     noise: float = 0.05
     points: int = 500  # training points per switchboard
-    regions: str = "equal"  # the switchboard's options (datasets.SWITCHBOARD_OPTIONS): region widths,
-    order: str = "sorted"  # the order of the lines along z,
-    selector_range: tuple[float, float] = (0.0, 1.0)  # and the range z is read on
+    shape: tuple[tuple[str, object], ...] = ()  # other switchboard options, e.g. (("order", "shuffled"),)
     out: Path = Path("study")
     workers: int = os.cpu_count() or 1  # processes, one training thread each (local backend)
     backend: str = "local"  # local: a process pool here; ray: Ray tasks on a cluster
@@ -54,17 +52,14 @@ class StudyConfig:
     def key(self) -> str:
         """A name that changes whenever anything that decides the numbers changes."""
         from . import __version__
-        text = repr((self.experts, self.seeds, self.noise, self.points, *self.shape().values(), __version__))
+        text = repr((self.experts, self.seeds, self.noise, self.points, self.describe(), __version__))
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
-    def shape(self) -> dict:
-        """The switchboard options every cell's data is made with."""
-        return {"regions": self.regions, "order": self.order, "selector_range": tuple(self.selector_range)}
-
     def describe(self) -> str:
-        """The data in words, for the report."""
-        low, high = self.selector_range
-        return (f"regions of {self.regions} width, lines in {self.order} order along z, "
+        """The data in words, for the report: every switchboard option, given or default."""
+        option = {o.name: o.default for o in SWITCHBOARD_OPTIONS} | dict(self.shape)
+        low, high = option["selector_range"]
+        return (f"regions of {option['regions']} width, lines in {option['order']} order along z, "
                 f"z read on [{low:g}, {high:g}]")
 
 
@@ -202,12 +197,12 @@ def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = 
 
     jobs: list[tuple[Callable, tuple]] = [
         (run_cell, (k, s, config.noise, config.points, frozenset(m for m in MODEL_NAMES if (k, s, m) in done),
-                    config.shape()))
+                    dict(config.shape)))
         for k, s in cells if any((k, s, m) not in done for m in MODEL_NAMES if m != "attention-blended")]
     for k in config.experts:  # the plain recipe trains stacked, one group of seeds per K
         seeds = tuple(s for s in range(config.seeds) if (k, s, "attention-blended") not in done)
         if seeds:
-            jobs.append((run_blended, (k, seeds, config.noise, config.points, config.shape())))
+            jobs.append((run_blended, (k, seeds, config.noise, config.points, dict(config.shape))))
     if not jobs:
         pass
     elif config.backend == "ray":
