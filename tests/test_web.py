@@ -125,3 +125,18 @@ def test_every_trained_figure_replays_its_training(site):
     for name, fig in site.figures.items():
         assert (len(fig.frames) >= 2) == (name not in untrained), name
         assert fig.stats and fig.table, name
+
+
+def test_the_article_shows_the_recorded_numbers(site):
+    # tests/fixtures/article_numbers.json fingerprints every figure's stats and data table; moving
+    # code around must change none of them (rewrite it with `python tests/article_numbers.py` only
+    # when a number is meant to change, and say why in the commit).
+    import json
+    from article_numbers import FIXTURE, fingerprint
+    recorded, now = json.loads(FIXTURE.read_text()), fingerprint(site.figures)
+    assert sorted(now) == sorted(recorded)
+    for name, fig in recorded.items():
+        assert now[name]["stats"] == fig["stats"], name
+        for column, value in fig["table"].items():
+            assert now[name]["table"][column] == (value if isinstance(value, str)
+                                                  else pytest.approx(value, rel=1e-6, abs=1e-9)), (name, column)

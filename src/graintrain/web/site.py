@@ -166,7 +166,8 @@ def build_figures(cache: Cache, console=None, names: list[str] | None = None) ->
     specs = [FIGURES[n] for n in (names or FIGURES)]
     needs = list(dict.fromkeys(item for s in specs for item in s.runs))  # runs and studies
     # Built figures are kept too, named by everything they read and by the code that draws them.
-    code = (resources.files("graintrain.web") / "figures.py").read_bytes()
+    code = b"".join((resources.files("graintrain.web") / name).read_bytes()
+                    for name in ("figures.py", "figure_variants.py"))
     key = hashlib.sha256(repr((__version__, [n.key() for n in needs], [s.name for s in specs])).encode()
                          + code).hexdigest()[:24]
     kept = cache.load_json(f"figures-{key}.json")
