@@ -14,7 +14,7 @@ import torch
 from torch.func import functional_call, grad, vmap
 
 from graintrain import Recipe, Stage, fit, make_dataset, make_model
-from graintrain.stacked import fit_stacked
+from graintrain.study.stacked import fit_stacked
 
 
 def fit_jax(x, z, y, experts: int, steps: int, lr: float = 0.05) -> float:

@@ -98,5 +98,5 @@ def test_held_out_error_follows_the_limit_the_training_gaps_set():
     # some seeds. The trained model stays within 2σ² of that limit on each of seeds 0-9 (K = 5).
     for seed in range(10):
         model, data = train(SW, seed)
-        near = data.test.subset(~data.test.far)
+        near = data.near
         assert mse(model, near) <= midpoint_mse(data, near) + 2 * data.noise**2, seed

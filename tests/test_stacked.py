@@ -3,7 +3,7 @@
 import torch
 
 from graintrain import Recipe, Stage, fit, make_dataset, make_model
-from graintrain.stacked import fit_stacked
+from graintrain.study.stacked import fit_stacked
 
 
 def test_stacked_adam_matches_separate_runs():

@@ -13,7 +13,8 @@ from graintrain.train import Recipe, Stage
 from graintrain.web.figures import FIGURES
 from graintrain.web.main import create_app
 from graintrain.web.settings import Settings
-from graintrain.web.site import PLOTLY_JS, chapters, figures_used, render_markdown
+from graintrain.assets import PLOTLY_JS
+from graintrain.web.site import chapters, figures_used, render_markdown
 
 
 @pytest.fixture(scope="module")

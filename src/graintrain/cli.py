@@ -198,32 +198,11 @@ def run_fit(args: argparse.Namespace, console: Console) -> dict:
                      on_step=lambda step, _total, loss: progress.update(
                          task, completed=step, loss=f"{loss:.4g}"))
     model = result.model
-    near = dataset.test.subset(~dataset.test.far)
-    far = dataset.test.subset(dataset.test.far)
-    summary = {
-        "model": args.model,
-        "dataset": args.dataset,
-        "parameters": _named_parameters(model),
-        "num_parameters": num_parameters(model),
-        "seconds": round(result.seconds, 4),
-        "restarts": recipe.restarts,
-        "kept_start": result.best,
-        "seed": args.seed,
-    }
-    if spec.classifies:
-        summary |= {"train_mse": None, "test_mse": None,
-                    "train_accuracy": metrics.accuracy(model, dataset.train),
-                    "test_accuracy": metrics.accuracy(model, dataset.test)}
-    else:
-        summary |= {"train_mse": metrics.mse(model, dataset.train), "test_mse": metrics.mse(model, near),
-                    "extrapolation_mse": metrics.mse(model, far), "noise_floor": dataset.noise**2}
-    if args.model.startswith("attention"):
-        match = metrics.match_experts(model, dataset)
-        summary["experts"] = {"classes": [dataset.classes[c] for c in match.classes],
-                              "slopes": match.slopes, "intercepts": match.intercepts,
-                              "true_slopes": [dataset.slopes[c].item() for c in match.classes],
-                              "true_intercepts": [dataset.intercepts[c].item() for c in match.classes],
-                              "largest_error": match.error}
+    summary = {"model": args.model, "dataset": args.dataset, "parameters": _named_parameters(model),
+               "seconds": round(result.seconds, 4), "restarts": recipe.restarts,
+               "kept_start": result.best, "seed": args.seed, **metrics.evaluate(model, dataset)}
+    if "experts" in summary:
+        summary["experts"]["largest_error"] = summary["expert_error"]
     return summary
 
 
@@ -235,7 +214,7 @@ def _print_summary(summary: dict, console: Console) -> None:
     console.print(table)
     console.print(f"parameters: {summary['num_parameters']}   "
                   f"time: {summary['seconds']:.2f} s   starts: {summary['restarts']}")
-    if summary.get("train_accuracy") is not None:
+    if "train_accuracy" in summary:
         console.print(f"train accuracy: {summary['train_accuracy']:.3f}   "
                       f"test accuracy: {summary['test_accuracy']:.3f}")
     else:

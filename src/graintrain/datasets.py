@@ -72,6 +72,16 @@ class Dataset:
     def num_classes(self) -> int:
         return len(self.classes)
 
+    @property
+    def near(self) -> Split:
+        """The held-out points inside the training range."""
+        return self.test.subset(~self.test.far)
+
+    @property
+    def far(self) -> Split:
+        """The held-out points beyond it: the extrapolation test."""
+        return self.test.subset(self.test.far)
+
 
 def _grain_points(grains: list[str], darkness: dict[str, float], n: int, noise: float,
                   gen: torch.Generator, cups: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:

@@ -112,3 +112,30 @@ def gate_accuracy(model: nn.Module, dataset: Dataset, data: Split) -> float:
     expert[match.classes] = torch.tensor(match.expert)
     model(data.x, data.z)
     return (model.weights.argmax(-1) == expert[data.label]).float().mean().item()
+
+
+def evaluate(model: nn.Module, data: Dataset) -> dict:
+    """Every number that judges a trained model on its dataset, for the CLI, the lab and the study.
+
+    Classifiers get accuracies; models of the water get the MSE on the training points, on held-out
+    points inside the training range and beyond it, and, where the true lines are known, the slope
+    error; models with linear experts also get their experts matched to the true lines.
+    """
+    out: dict = {"num_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad)}
+    if hasattr(model, "probabilities"):
+        return out | {"train_accuracy": accuracy(model, data.train), "test_accuracy": accuracy(model, data.test)}
+    far = data.far
+    out |= {"train_mse": mse(model, data.train), "test_mse": mse(model, data.near),
+            "extrapolation_mse": mse(model, far) if len(far) else None,
+            "noise_floor": data.noise**2 if data.noise == data.noise else None}  # NaN: uploads
+    known = bool(torch.isfinite(data.slopes).all())
+    if known and data.regions is not None:
+        out["slope_error"] = slope_error(model, data)
+    if known and hasattr(model, "experts") and isinstance(getattr(model, "value", None), nn.Linear):
+        match = match_experts(model, data)
+        out["expert_error"] = match.error
+        out["experts"] = {"classes": [data.classes[c] for c in match.classes], "slopes": match.slopes,
+                          "intercepts": match.intercepts,
+                          "true_slopes": [data.slopes[c].item() for c in match.classes],
+                          "true_intercepts": [data.intercepts[c].item() for c in match.classes]}
+    return out

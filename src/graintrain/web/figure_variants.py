@@ -22,7 +22,7 @@ def attention_variants(get) -> Figure:
     for (label, dataset, _), runs in zip(VARIANTS, RUNS.values()):
         trained = [get(r) for r in runs]
         floor = [1.3 * t.data.noise**2 for t in trained]
-        near = [t.data.test.subset(~t.data.test.far) for t in trained]
+        near = [t.data.near for t in trained]
         counts["recovered"].append(sum(match_experts(t.model, t.data).error <= tolerance(dataset)
                                        for t in trained))
         counts["at the floor"].append(sum(mse(t.model, n) <= f for t, n, f in zip(trained, near, floor)))

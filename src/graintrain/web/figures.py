@@ -240,7 +240,7 @@ def one_line(get) -> Figure:
     """One line fitted to both rices: the compromise near 2.5 cups per cup."""
     t = get(BOTH_GD)
     fig, line = _line_plot(t, "one line for both")
-    near = t.data.test.subset(~t.data.test.far)
+    near = t.data.near
     return Figure("one-line", _json(fig),
                   [("slope", f"{t.model.w.item():.3f}"), ("intercept", f"{t.model.b.item():.3f}"),
                    ("parameters", "2"), ("train MSE", f"{mse(t.model, t.data.train):.3f}"),
@@ -367,7 +367,7 @@ def relu_3d(get) -> Figure:
                                  colorscale=[[0, "#fcbba1"], [1, "#a50f15"]]), row=1, col=col)
     _layout(fig, scene=_scene(), scene2=_scene(), height=460)
     surfaces = [i for i, d in enumerate(fig.data) if d.type == "surface"]
-    near = two.data.test.subset(~two.data.test.far)
+    near = two.data.near
     return Figure("relu-3d", _json(fig),
                   [("parameters", f"{num_parameters(two.model)} and {num_parameters(ten.model)}"),
                    ("train MSE", f"{mse(two.model, two.data.train):.4f} and {mse(ten.model, ten.data.train):.4f}"),
@@ -405,7 +405,7 @@ def relu_far(get) -> Figure:
     fig.add_vrect(x0=0.5, x1=4.0, fillcolor="#888", opacity=0.12, line_width=0,
                   annotation_text="measured range", annotation_position="top left")
     _layout(fig, xaxis_title="cups of rice (x)", yaxis_title="cups of water (y)", height=460)
-    far = two.data.test.subset(two.data.test.far)
+    far = two.data.far
     rms = lambda t: mse(t.model, far) ** 0.5
     return Figure("relu-far", _json(fig),
                   [("RMS error at 10 cups", f"2 units {rms(two):.2f}, 10 units {rms(ten):.2f}, "
@@ -647,7 +647,7 @@ def attention_fit(get) -> Figure:
     _grain_lines(fig, t, x=FAR)
     _layout(fig, xaxis_title="cups of grain (x)", yaxis_title="cups of water (y)")
     offset = len(fig.data) - 3
-    far = t.data.test.subset(t.data.test.far)
+    far = t.data.far
     return Figure("attention-fit", _json(fig),
                   [("parameters", str(num_parameters(t.model))),
                    ("train MSE", f"{mse(t.model, t.data.train):.4f}"),
@@ -695,7 +695,7 @@ def switchboard(get) -> Figure:
     scene = dict(xaxis_title="x", yaxis_title="selector z", zaxis_title="y",
                  camera=dict(eye=dict(x=1.5, y=-1.7, z=0.8)), aspectmode="cube")
     _layout(fig, scene=scene, scene2=scene, scene3=scene, height=440)
-    near, far = data.test.subset(~data.test.far), data.test.subset(data.test.far)
+    near, far = data.near, data.far
     stats = [("parameters", " / ".join(str(num_parameters(r.model)) for r in runs)),
              ("test MSE, |x| ≤ 1", " / ".join(f"{mse(r.model, near):.3f}" for r in runs)),
              ("test MSE, 1 < |x| ≤ 2", " / ".join(f"{mse(r.model, far):.3f}" for r in runs)),

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from ..datasets import DATASETS, Dataset, dataset_options, make_dataset
 from ..upload import from_csv
 from ..options import Option
-from ..metrics import accuracy, mse
+from ..metrics import evaluate
 from ..models import MODELS, make_model, num_parameters, recipe_for
 from ..train import OBJECTIVES, OPTIMIZERS, SEEDING, check, fit
 
@@ -282,16 +282,12 @@ class JobManager:
 
         result = fit(build, data.train, recipe, on_step=on_step)
         job.model = result.model
-        summary = {"type": "done", "step": total, "total": total, "loss": result.losses[-1] if result.losses else None,
+        scores = evaluate(result.model, data)
+        scores.pop("experts", None)  # the page shows the weights; the export carries the experts
+        summary = {"type": "done", "step": total, "total": total,
+                   "loss": result.losses[-1] if result.losses else None,
                    "seconds": time.monotonic() - began, "kept_start": result.best,
-                   "num_parameters": num_parameters(result.model), **snapshot(result.model, data)}
-        if MODELS[s.model].classifies:
-            summary |= {"train_accuracy": accuracy(result.model, data.train),
-                        "test_accuracy": accuracy(result.model, data.test)}
-        else:
-            near, far = data.test.subset(~data.test.far), data.test.subset(data.test.far)
-            summary |= {"train_mse": mse(result.model, data.train), "test_mse": mse(result.model, near),
-                        "extrapolation_mse": mse(result.model, far) if len(far) else None}
+                   **scores, **snapshot(result.model, data)}
         job.finish("done", summary)
 
 

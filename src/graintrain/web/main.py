@@ -16,7 +16,8 @@ from .. import __version__
 from .jobs import JobManager
 from .routers import article, lab
 from .settings import Settings
-from .site import PLOTLY_JS, Site
+from ..assets import PLOTLY_JS
+from .site import Site
 
 
 MAX_BODY = 3_000_000  # bytes: room for a 2 MB CSV inside its JSON

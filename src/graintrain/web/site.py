@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-import plotly
+from ..assets import PLOTLY_JS
 from jinja2 import Environment, PackageLoader, select_autoescape
 from latex2mathml.converter import convert as to_mathml
 from markdown_it import MarkdownIt
@@ -28,7 +28,6 @@ from .figures import FIGURES, Figure
 FIGURE_BLOCK = re.compile(r"^::: figure ([\w-]+)[ \t]*\n(.*?)^:::[ \t]*$", re.M | re.S)
 DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
 INLINE_MATH = re.compile(r"(?<![\\$])\$([^$\n]+?)\$")
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .models import Attention
+from ..models import Attention
 
 
 class StackedAttention(nn.Module):

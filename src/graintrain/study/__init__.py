@@ -1,0 +1,21 @@
+"""The switchboard study: attention against ReLU networks of matched size, over many seeds.
+
+Each cell is one switchboard (K hidden lines, one seed). In every cell four models train: attention
+by graintrain's recipe, attention by the post's plain recipe (gradient descent on the blended
+error), and ReLU networks with one and with two hidden layers whose parameter counts are the
+closest to attention's 4K. Each finished run is appended to ``runs.jsonl`` at once, so a study that
+is cut off resumes where it stopped.
+
+- ``grid.py``: the study's settings, the matched sizes and the parameter-count table;
+- ``runner.py``: one cell's runs, the stacked plain recipe, resuming, the process pool and Ray;
+- ``report.py``: means with intervals, the Markdown report, the Parquet table and the figures;
+- ``stacked.py``: many attention models trained side by side as one set of tensors.
+"""
+
+from .grid import METRICS, MODEL_NAMES, RECOVERED, StudyConfig, count_table, matched_hidden
+from .report import fraction_ci, mean_ci, summarise, write_outputs
+from .runner import append_row, read_rows, run_blended, run_cell, run_study
+
+__all__ = ["METRICS", "MODEL_NAMES", "RECOVERED", "StudyConfig", "append_row", "count_table",
+           "fraction_ci", "matched_hidden", "mean_ci", "read_rows", "run_blended", "run_cell",
+           "run_study", "summarise", "write_outputs"]

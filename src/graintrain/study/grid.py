@@ -1,0 +1,68 @@
+"""The study's grid: its settings, the ReLU sizes matched to attention, and their parameter counts."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..datasets import SWITCHBOARD_OPTIONS, make_dataset
+from ..models import make_model, num_parameters
+
+MODEL_NAMES = ("attention", "attention-blended", "mlp-1", "mlp-2")
+METRICS = ("test_mse", "extrapolation_mse", "slope_error", "num_parameters")
+RECOVERED = 0.15  # every matched slope and intercept within this counts as recovered
+STACK_CHUNK = 64  # models per stacked block: small enough to stay in cache (benchmarks/stacked_speed.py)
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """The grid of the study and where it writes."""
+
+    experts: tuple[int, ...] = (2, 3, 5, 8)  # K, the number of hidden lines (and of experts)
+    seeds: int = 20  # switchboards per K
+    noise: float = 0.05
+    points: int = 500  # training points per switchboard
+    shape: tuple[tuple[str, object], ...] = ()  # other switchboard options, e.g. (("order", "shuffled"),)
+    out: Path = Path("study")
+    workers: int = os.cpu_count() or 1  # processes, one training thread each (local backend)
+    backend: str = "local"  # local: a process pool here; ray: Ray tasks on a cluster
+    address: str | None = None  # the Ray cluster to join; None starts a local one
+
+    def key(self) -> str:
+        """A name that changes whenever anything that decides the numbers changes."""
+        from .. import __version__
+        text = repr((self.experts, self.seeds, self.noise, self.points, self.describe(), __version__))
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def describe(self) -> str:
+        """The data in words, for the report: every switchboard option, given or default."""
+        option = {o.name: o.default for o in SWITCHBOARD_OPTIONS} | dict(self.shape)
+        low, high = option["selector_range"]
+        return (f"regions of {option['regions']} width, lines in {option['order']} order along z, "
+                f"z read on [{low:g}, {high:g}]")
+
+
+def matched_hidden(k: int) -> dict[str, tuple[int, ...]]:
+    """Hidden sizes for one and two layers whose parameter counts come closest to 4K."""
+    target = 4 * k
+    count = lambda sizes: sum((a + 1) * b for a, b in zip((2, *sizes), (*sizes, 1)))
+    one = min(((h,) for h in range(1, 64)), key=lambda s: (abs(count(s) - target), s))
+    two = min(((a, b) for a in range(1, 32) for b in range(1, 32)),
+              key=lambda s: (abs(count(s) - target), s))
+    return {"mlp-1": one, "mlp-2": two}
+
+
+def count_table(experts: tuple[int, ...]) -> list[dict]:
+    """Parameter counts of the four models for each K, with the mismatch against attention."""
+    rows = []
+    for k in experts:
+        data = make_dataset("switchboard", n=8, seed=0, relationships=k)
+        counts = {"attention": num_parameters(make_model("attention", data, experts=k))}
+        for name, hidden in matched_hidden(k).items():
+            counts[name] = num_parameters(make_model("mlp", data, hidden=hidden))
+        rows.append({"K": k, **counts, "hidden": {n: list(h) for n, h in matched_hidden(k).items()},
+                     "worst_mismatch": max(abs(c - counts["attention"]) / counts["attention"]
+                                           for c in counts.values())})
+    return rows

@@ -1,0 +1,166 @@
+"""Running the study: one cell's runs, the plain recipe stacked, resuming, a process pool or Ray."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from ..datasets import Dataset, make_dataset
+from ..metrics import evaluate
+from ..models import MODELS, make_model
+from ..train import Recipe, fit
+from .grid import MODEL_NAMES, RECOVERED, STACK_CHUNK, StudyConfig, matched_hidden
+from .stacked import fit_stacked
+
+
+def _row(k: int, seed: int, name: str, model: torch.nn.Module, data: Dataset, seconds: float) -> dict:
+    """One run's numbers."""
+    scores = evaluate(model, data)
+    row = {"K": k, "seed": seed, "model": name, "seconds": seconds,
+           **{m: scores[m] for m in ("num_parameters", "train_mse", "test_mse", "extrapolation_mse",
+                                      "slope_error")}}
+    if name.startswith("attention"):
+        row |= {"expert_error": scores["expert_error"], "recovered": scores["expert_error"] <= RECOVERED}
+    return row
+
+
+def run_cell(k: int, seed: int, noise: float, points: int, skip: frozenset = frozenset(),
+             shape: dict | None = None) -> list[dict]:
+    """Train attention (graintrain's recipe) and the two ReLU networks on one switchboard."""
+    torch.set_num_threads(1)
+    data = make_dataset("switchboard", n=points, noise=noise, seed=seed, relationships=k, **(shape or {}))
+    hidden = matched_hidden(k)
+    plans: dict[str, tuple[Callable, Recipe]] = {
+        "attention": (lambda: make_model("attention", data, experts=k), MODELS["attention"].recipe),
+        "mlp-1": (lambda: make_model("mlp", data, hidden=hidden["mlp-1"]), MODELS["mlp"].recipe),
+        "mlp-2": (lambda: make_model("mlp", data, hidden=hidden["mlp-2"]), MODELS["mlp"].recipe),
+    }
+    rows = []
+    for name, (build, recipe) in plans.items():
+        if name not in skip:
+            result = fit(build, data.train, Recipe(recipe.stages, recipe.restarts, seed=seed))
+            rows.append(_row(k, seed, name, result.model, data, result.seconds))
+    return rows
+
+
+def run_blended(k: int, seeds: tuple[int, ...], noise: float, points: int,
+                shape: dict | None = None) -> list[dict]:
+    """The post's plain recipe for several switchboards of one K at once, stacked (stacked.py).
+
+    Each model starts from the weights ``fit`` would draw for its seed, so the numbers match
+    training them one by one.
+    """
+    torch.set_num_threads(1)
+    data = [make_dataset("switchboard", n=points, noise=noise, seed=s, relationships=k, **(shape or {}))
+            for s in seeds]
+    models = []
+    for seed, d in zip(seeds, data):
+        torch.manual_seed(seed * 1000)
+        models.append(make_model("attention-blended", d, experts=k))
+    x, z, y = (torch.stack([getattr(d.train, a) for d in data]) for a in "xzy")  # (M, N)
+    stage = MODELS["attention-blended"].recipe.stages[0]
+    began = time.perf_counter()
+    fit_stacked(models, x, z, y, steps=stage.steps, lr=stage.lr, chunk=STACK_CHUNK)
+    seconds = (time.perf_counter() - began) / len(seeds)
+    return [_row(k, s, "attention-blended", m, d, seconds) for s, m, d in zip(seeds, models, data)]
+
+
+def read_rows(path: Path) -> list[dict]:
+    """The finished runs so far; a last line cut off mid-write is ignored."""
+    rows = []
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                continue
+    return rows
+
+
+def append_row(path: Path, row: dict) -> None:
+    """Add one finished run, flushed to disk before the next one starts."""
+    with path.open("a") as handle:
+        handle.write(json.dumps(row) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = None) -> list[dict]:
+    """Train every cell not already in ``runs.jsonl``, in parallel processes; return all rows."""
+    if config.out.exists() and not config.out.is_dir():
+        raise NotADirectoryError(f"{config.out} is a file; the study writes into a folder")
+    config.out.mkdir(parents=True, exist_ok=True)
+    path = config.out / "runs.jsonl"
+    kept = read_rows(path)
+    if path.exists():  # drop a line cut off mid-write, so new rows start on a line of their own
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        os.replace(tmp, path)
+    from .. import __version__
+    rows = [r for r in kept if r["K"] in config.experts and r["seed"] < config.seeds
+            and math.isclose(r.get("noise", -1.0), config.noise) and r.get("points") == config.points
+            and r.get("version") == __version__
+            and r.get("data") == config.describe()]  # rows from another set-up are not reused
+    done = {(r["K"], r["seed"], r["model"]) for r in rows}
+    cells = [(k, s) for k, s in itertools.product(config.experts, range(config.seeds))
+             if any((k, s, m) not in done for m in MODEL_NAMES)]
+    total = len(config.experts) * config.seeds * len(MODEL_NAMES)  # runs
+    finished = len(done)
+    if on_cell:
+        on_cell(finished, total)
+    def record(new_rows: list[dict]) -> None:
+        nonlocal finished
+        for row in new_rows:
+            row |= {"noise": config.noise, "points": config.points, "version": __version__,
+                    "data": config.describe()}
+            append_row(path, row)
+            rows.append(row)
+        finished += len(new_rows)
+        if on_cell:
+            on_cell(finished, total)
+
+    jobs: list[tuple[Callable, tuple]] = [
+        (run_cell, (k, s, config.noise, config.points, frozenset(m for m in MODEL_NAMES if (k, s, m) in done),
+                    dict(config.shape)))
+        for k, s in cells if any((k, s, m) not in done for m in MODEL_NAMES if m != "attention-blended")]
+    for k in config.experts:  # the plain recipe trains stacked, one group of seeds per K
+        seeds = tuple(s for s in range(config.seeds) if (k, s, "attention-blended") not in done)
+        if seeds:
+            jobs.append((run_blended, (k, seeds, config.noise, config.points, dict(config.shape))))
+    if not jobs:
+        pass
+    elif config.backend == "ray":
+        _run_on_ray(jobs, config.address, record)
+    else:
+        with ProcessPoolExecutor(max_workers=config.workers) as pool:
+            for future in as_completed([pool.submit(fn, *args) for fn, args in jobs]):
+                record(future.result())
+    return rows
+
+
+def _run_on_ray(jobs: list[tuple[Callable, tuple]], address: str | None, record: Callable[[list[dict]], None]) -> None:
+    """Each job as a Ray task (one CPU each), recorded as soon as it finishes."""
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError("the ray backend needs Ray: pip install 'graintrain[ray]'") from None
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no phoning home from a study
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    try:
+        pending = [ray.remote(num_cpus=1)(fn).remote(*args) for fn, args in jobs]
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            record(ray.get(ready[0]))
+    finally:
+        if started_here:
+            ray.shutdown()
