@@ -33,7 +33,7 @@ def main() -> None:
     import tempfile
 
     from graintrain.cache import Cache
-    from graintrain.web.site import build_figures
+    from graintrain.article.site import build_figures
 
     with tempfile.TemporaryDirectory() as folder:
         FIXTURE.write_text(json.dumps(fingerprint(build_figures(Cache(Path(folder)))), indent=1) + "\n")

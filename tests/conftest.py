@@ -28,5 +28,5 @@ def site_cache(tmp_path_factory):
 @pytest.fixture(scope="session")
 def site(site_cache):
     """The built article."""
-    from graintrain.web.site import build_site
+    from graintrain.article.site import build_site
     return build_site(site_cache)

@@ -10,11 +10,11 @@ from fastapi.testclient import TestClient
 
 from graintrain.cache import Cache, Run
 from graintrain.train import Recipe, Stage
-from graintrain.web.figures import FIGURES
+from graintrain.article.figures import FIGURES
 from graintrain.web.main import create_app
 from graintrain.web.settings import Settings
 from graintrain.assets import PLOTLY_JS
-from graintrain.web.site import chapters, figures_used, render_markdown
+from graintrain.article.site import chapters, figures_used, render_markdown
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_figure_csv_is_the_plotted_data(client, site):
 
 
 def test_numbers_beside_a_figure_come_from_the_trained_model(site, site_cache):
-    from graintrain.web.figures import WHITE_GD
+    from graintrain.article.figures.lines import WHITE_GD
     model = site_cache.get(WHITE_GD).model
     stats = dict(site.figures["white-line"].stats)
     assert stats["fitted line"] == f"y = {model.w.item():.3f}·x {model.b.item():+.3f}"

@@ -17,7 +17,7 @@ from rich.table import Table
 from . import metrics
 from .datasets import DATASETS, make_dataset
 from .options import Option
-from .models import MODELS, make_model, num_parameters, recipe_for
+from .models import MODELS, make_model, recipe_for
 from .train import OBJECTIVES, OPTIMIZERS, TrainingDiverged, check, fit
 
 
@@ -278,7 +278,7 @@ def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
     import socket
     from .cache import Cache
     from .web.settings import Settings
-    from .web.site import build_site
+    from .article.site import build_site
 
     if args.command == "build" and Path(args.out).exists() and not Path(args.out).is_dir():
         raise UsageError(f"--out {args.out} is a file; the site is written into a folder")

@@ -17,7 +17,7 @@ from .jobs import JobManager
 from .routers import article, lab
 from .settings import Settings
 from ..assets import PLOTLY_JS
-from .site import Site
+from ..article.site import Site
 
 
 MAX_BODY = 3_000_000  # bytes: room for a 2 MB CSV inside its JSON
@@ -54,7 +54,7 @@ def create_app(settings: Settings, site: Site) -> FastAPI:
         return FileResponse(PLOTLY_JS, media_type="text/javascript",
                             headers={"Cache-Control": "public, max-age=86400"})
 
-    app.mount("/static", StaticFiles(directory=str(resources.files("graintrain.web") / "static")),
+    app.mount("/static", StaticFiles(directory=str(resources.files("graintrain.article") / "static")),
               name="static")
     app.include_router(lab.router)
 

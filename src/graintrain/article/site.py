@@ -47,7 +47,7 @@ class Chapter:
 def chapters() -> list[Chapter]:
     """The article's chapters, in file-name order, from the package's chapters folder."""
     found = []
-    folder = resources.files("graintrain.web") / "chapters"
+    folder = resources.files("graintrain.article") / "chapters"
     for number, entry in enumerate(sorted((f for f in folder.iterdir() if f.name.endswith(".md")),
                                           key=lambda f: f.name), 1):
         text = entry.read_text(encoding="utf-8")
@@ -102,7 +102,7 @@ class Site:
         self.figures = figures
         self.version = version
         self.chapters = chapters()
-        self.env = Environment(loader=PackageLoader("graintrain.web", "templates"),
+        self.env = Environment(loader=PackageLoader("graintrain.article", "templates"),
                                autoescape=select_autoescape(["html"]))
         self.pages: dict[str, str] = {}
         for i, chapter in enumerate(self.chapters):
@@ -148,7 +148,7 @@ class Site:
             written[-1].write_text(fig.csv(), encoding="utf-8")
         static = out / "static"
         static.mkdir(exist_ok=True)
-        for entry in (resources.files("graintrain.web") / "static").iterdir():
+        for entry in (resources.files("graintrain.article") / "static").iterdir():
             if entry.is_file():
                 written.append(static / entry.name)
                 written[-1].write_bytes(entry.read_bytes())
@@ -165,8 +165,9 @@ def build_figures(cache: Cache, console=None, names: list[str] | None = None) ->
     specs = [FIGURES[n] for n in (names or FIGURES)]
     needs = list(dict.fromkeys(item for s in specs for item in s.runs))  # runs and studies
     # Built figures are kept too, named by everything they read and by the code that draws them.
-    code = b"".join((resources.files("graintrain.web") / name).read_bytes()
-                    for name in ("figures.py", "figure_variants.py"))
+    folder = resources.files("graintrain.article") / "figures"
+    code = b"".join(f.read_bytes() for f in sorted(folder.iterdir(), key=lambda f: f.name)
+                    if f.name.endswith(".py"))
     key = hashlib.sha256(repr((__version__, [n.key() for n in needs], [s.name for s in specs])).encode()
                          + code).hexdigest()[:24]
     kept = cache.load_json(f"figures-{key}.json")

@@ -1,0 +1,123 @@
+"""Chapters 1 to 3: one line for white rice, one for brown, and one line for both."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import torch
+
+from ...cache import Run, Trained
+from ...metrics import mse
+from . import Figure, figure
+from .plot import (
+    COLOURS,
+    CUPS,
+    LINE_COLOURS,
+    REPLAY,
+    _fit_table,
+    _gd,
+    _json,
+    _layout,
+    _predict,
+    _scatter_grains,
+    _values,
+    replay,
+)
+
+# Chapter 1: a line ---------------------------------------------------------------------------------
+
+WHITE_GD = Run("line", "white", recipe=_gd(), snapshots=REPLAY)
+
+
+def _line_plot(t: Trained, name: str, rice: str = "rice"):
+    """The run's points and its fitted line; returns the figure and line(model) for replays."""
+    fig = go.Figure()
+    _scatter_grains(fig, t.data)
+    line = lambda m: _values(_predict(m, CUPS, torch.zeros_like(CUPS)))
+    fig.add_trace(go.Scatter(x=_values(CUPS), y=line(t.model), mode="lines", name=name,
+                             line=dict(color=LINE_COLOURS[0], width=3)))
+    _layout(fig, xaxis_title=f"cups of {rice} (x)", yaxis_title="cups of water (y)")
+    return fig, line
+
+
+@figure("white-line", WHITE_GD)
+def white_line(get) -> Figure:
+    """White rice and the line gradient descent fits to it, with its replay."""
+    t = get(WHITE_GD)
+    fig, line = _line_plot(t, "fitted line", "white rice")
+    w, b = t.model.w.item(), t.model.b.item()
+    return Figure("white-line", _json(fig),
+                  [("fitted line", f"y = {w:.3f}·x {b:+.3f}"), ("parameters", "2"),
+                   ("train MSE", f"{mse(t.model, t.data.train):.4f}"),
+                   ("noise floor σ²", f"{t.data.noise ** 2:.4f}"),
+                   ("steps", f"{len(t.fit.losses)} Adam")],
+                  replay([t], lambda ms: {1: {"y": [line(ms[0])]}}),
+                  {"cups": _values(t.data.train.x), "water": _values(t.data.train.y),
+                   "fitted": _values(_predict(t.model, t.data.train.x, t.data.train.z))},
+                  lab="model=line&dataset=white")
+
+
+@figure("line-refresher", WHITE_GD)
+def line_refresher(get) -> Figure:
+    """White rice and a line the reader sets by hand, with its mean squared error."""
+    t = get(WHITE_GD)
+    x, y = t.data.train.x, t.data.train.y
+    fig = go.Figure()
+    _scatter_grains(fig, t.data)
+    fig.add_trace(go.Scatter(x=[0, 4.5], y=[0, 0], mode="lines", name="your line",
+                             line=dict(color=LINE_COLOURS[1], width=3)))
+    _layout(fig, xaxis_title="cups of white rice (x)", yaxis_title="cups of water (y)")
+    w, b = t.model.w.item(), t.model.b.item()
+    return Figure("line-refresher", _json(fig),
+                  [("best slope w", f"{w:.3f}"), ("best intercept b", f"{b:.3f}"),
+                   ("lowest MSE", f"{mse(t.model, t.data.train):.4f}")],
+                  [],  # the reader moves this line; the replay lives in the figure above
+                  {"cups": _values(x), "water": _values(y)},
+                  controls={"kind": "refresher", "x": _values(x), "y": _values(y), "trace": 1,
+                            "w": 1.0, "b": 0.5, "best": [round(w, 4), round(b, 4)]},
+                  lab="model=line&dataset=white")
+
+
+# Chapters 2 and 3: brown rice, and one line for both -----------------------------------------------
+
+BROWN_GD = Run("line", "brown", recipe=_gd(), snapshots=REPLAY)
+BOTH_GD = Run("line", "white+brown", recipe=_gd(), snapshots=REPLAY)
+
+
+@figure("brown-line", WHITE_GD, BROWN_GD)
+def brown_line(get) -> Figure:
+    """Both rices, each with its own fitted line."""
+    white, brown = get(WHITE_GD), get(BROWN_GD)
+    fig = go.Figure()
+    _scatter_grains(fig, white.data)
+    _scatter_grains(fig, brown.data)
+    line = lambda m: _values(_predict(m, CUPS, torch.zeros_like(CUPS)))
+    fig.add_trace(go.Scatter(x=_values(CUPS), y=line(white.model), mode="lines",
+                             name="white-rice line", line=dict(color=COLOURS["white"], width=3)))
+    fig.add_trace(go.Scatter(x=_values(CUPS), y=line(brown.model), mode="lines",
+                             name="brown-rice line", line=dict(color=COLOURS["brown"], width=3)))
+    _layout(fig, xaxis_title="cups of rice (x)", yaxis_title="cups of water (y)")
+    return Figure("brown-line", _json(fig),
+                  [("white slope", f"{white.model.w.item():.3f}"),
+                   ("brown slope", f"{brown.model.w.item():.3f}"),
+                   ("parameters", "2 + 2"),
+                   ("brown train MSE", f"{mse(brown.model, brown.data.train):.4f}")],
+                  replay([brown], lambda ms: {3: {"y": [line(ms[0])]}}),
+                  {"cups": _values(brown.data.train.x), "brown water": _values(brown.data.train.y),
+                   "white water": _values(white.data.train.y)},
+                  lab="model=line&dataset=brown")
+
+
+@figure("one-line", BOTH_GD)
+def one_line(get) -> Figure:
+    """One line fitted to both rices: the compromise near 2.5 cups per cup."""
+    t = get(BOTH_GD)
+    fig, line = _line_plot(t, "one line for both")
+    near = t.data.near
+    return Figure("one-line", _json(fig),
+                  [("slope", f"{t.model.w.item():.3f}"), ("intercept", f"{t.model.b.item():.3f}"),
+                   ("parameters", "2"), ("train MSE", f"{mse(t.model, t.data.train):.3f}"),
+                   ("noise floor σ²", f"{t.data.noise ** 2:.3f}"),
+                   ("held-out MSE", f"{mse(t.model, near):.3f}")],
+                  replay([t], lambda ms: {2: {"y": [line(ms[0])]}}),
+                  _fit_table(t, "fitted"),
+                  lab="model=line&dataset=white%2Bbrown")
