@@ -100,3 +100,16 @@ def test_held_out_error_follows_the_limit_the_training_gaps_set():
         model, data = train(SW, seed)
         near = data.near
         assert mse(model, near) <= midpoint_mse(data, near) + 2 * data.noise**2, seed
+
+
+def test_ties_that_leave_too_few_points_for_every_run_give_fewer_runs_not_a_broken_start():
+    # z takes three values, with 4, 1 and 4 points: no split into three runs of three points exists
+    z = np.array([0.0] * 4 + [1.0] + [2.0] * 4)
+    x = np.array([-1.0, -0.5, 0.25, 1.0, 0.5, -1.0, -0.3, 0.4, 1.0])
+    y = np.where(z < 1.5, 1.0 * x, -1.0 * x)  # the lone middle point lies on the first line
+    runs = segment(x, z, y, 3)
+    assert len(runs.slopes) == 2 and (runs.gaps > 0).all() and runs.borders == pytest.approx([1.5])
+    model = Attention(3).start(*(torch.tensor(v, dtype=torch.float32) for v in (x, z, y)))
+    assert (model.key.weight[:2, 0].diff() > 0).all()  # the used experts' keys still rise along z
+    with pytest.raises(ValueError, match="finite"):
+        Attention(2).start(torch.zeros(4), torch.tensor([0.0, 1.0, float("nan"), 2.0]), torch.zeros(4))

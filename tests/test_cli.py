@@ -69,7 +69,7 @@ def test_lists_come_from_the_registries(capsys):
     (["fit", "line", "switchboard", "--selector-range", "0,nope"], "takes numbers"),
     (["fit", "line", "switchboard", "--regions", "wavy"], "regions is one of equal, random"),
     (["fit", "line", "three-grains", "--darkness", "0.1,0.2"], "takes 3 numbers"),
-    (["fit", "line", "three-grains", "--darkness", "0.1,0.2,1.5"], "between 0 and 1"),
+    (["fit", "line", "three-grains", "--darkness", "0.1,0.2,1.5"], "at most 1, got 1.5"),
     (["fit", "line", "white", "--bogus"], "unrecognized arguments: --bogus"),
     (["cook"], "choose from 'fit', 'models', 'datasets'"),
     (["fit", "line", "white", "--lr", "1e308"], "at most 10"),

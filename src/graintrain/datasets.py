@@ -173,10 +173,11 @@ MIN_WIDTH = 0.25  # with random widths, no region is narrower than this share of
 
 def switchboard(n: int = 500, noise: float = 0.05, seed: int = 0, relationships: int = 5,
                 regions: str = "equal", order: str = "sorted",
-                selector_range: tuple[float, float] = (0.0, 1.0)) -> Dataset:
+                selector_range: tuple[float, float] = (0.0, 1.0), selector_noise: float = 0.0) -> Dataset:
     """K random lines y = s_k·x + c_k, s ~ U(-3, 3), c ~ U(-1, 1); z ~ U(low, high) picks the line
     whose region of z holds it. Regions are equal or of random width; the lines sit along z in
-    order (line 1 lowest) or shuffled."""
+    order (line 1 lowest) or shuffled; the reading of z may carry Gaussian noise (its standard
+    deviation a share of the range), so that near a border it can fall in the neighbour's region."""
     if relationships < 1:
         raise ValueError(f"relationships must be at least 1, got {relationships}")
     if regions not in REGIONS or order not in ORDERS:
@@ -184,6 +185,9 @@ def switchboard(n: int = 500, noise: float = 0.05, seed: int = 0, relationships:
     low, high = selector_range
     if not low < high:
         raise ValueError(f"selector_range needs LOW < HIGH, got {low:g},{high:g}")
+    if high - low < 1e-4 * max(abs(low), abs(high)) or high - low < 1e-30:
+        raise ValueError(f"selector_range {low:g},{high:g} is too narrow for its size: z is stored in "
+                         "32-bit floats, which could not tell the regions apart")
     k = relationships
     gen = torch.Generator().manual_seed(seed)
     slopes = torch.empty(k).uniform_(-3, 3, generator=gen)  # (K,)
@@ -191,6 +195,7 @@ def switchboard(n: int = 500, noise: float = 0.05, seed: int = 0, relationships:
     # Draws for the variants come from their own generator, so the standard switchboard's points
     # are the same as before the variants existed.
     shape = torch.Generator().manual_seed(seed + 7919)
+    reading = torch.Generator().manual_seed(seed + 104729)
     if regions == "random":
         share = -torch.empty(k).uniform_(0, 1, generator=shape).log()  # (K,) Dirichlet(1) by gamma draws
         width = MIN_WIDTH / k + (1 - MIN_WIDTH) * share / share.sum()  # (K,)
@@ -210,6 +215,8 @@ def switchboard(n: int = 500, noise: float = 0.05, seed: int = 0, relationships:
         label = owner[slot]  # (m,)
         y = slopes[label] * x + intercepts[label] + noise * torch.randn(m, generator=gen)  # (m,)
         far = torch.full((m,), far_from is not None)
+        if selector_noise > 0:
+            u = u + selector_noise * torch.randn(m, generator=reading)  # (m,) what the meter reads
         return Split(x, low + span * u, y, label, far)
 
     train = points(n, -1.0, 1.0)
@@ -221,7 +228,7 @@ def switchboard(n: int = 500, noise: float = 0.05, seed: int = 0, relationships:
     owned = torch.empty_like(bounds)
     owned[owner] = bounds  # (K, 2) region by line
     options = {"relationships": k, "regions": regions, "order": order,
-               "selector_range": (float(low), float(high))}
+               "selector_range": (float(low), float(high)), "selector_noise": selector_noise}
     return Dataset("switchboard", train, test, noise, classes, slopes, intercepts, options, owned)
 
 
@@ -247,6 +254,8 @@ SWITCHBOARD_OPTIONS = (
            choices=ORDERS),
     Option("selector_range", "floats", (0.0, 1.0), "the range LOW,HIGH the selector z is read on",
            low=-1e6, high=1e6, length=2, increasing=True),
+    Option("selector_noise", "float", 0.0, "noise on each reading of z, as a share of its range",
+           low=0.0, high=1.0),
 )
 
 DATASETS: dict[str, DatasetSpec] = {

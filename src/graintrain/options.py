@@ -65,28 +65,34 @@ class Option:
                 raise ValueError(f"{self.name} is one of {', '.join(self.choices)}, got {value!r}")
             return value
         if self.kind == "floats":
-            if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+            if not isinstance(value, (list, tuple)):
                 raise ValueError(f"{self.name} takes a list of numbers, got {value!r}")
             values = tuple(self._bounded(v) for v in value)
             if self.length is not None and len(values) != self.length:
-                raise ValueError(f"{self.name} takes {self.length} numbers, got {len(values)}")
+                plural = "number" if self.length == 1 else "numbers"
+                raise ValueError(f"{self.name} takes {self.length} {plural}, got {len(values)}")
             if not values:
                 raise ValueError(f"{self.name} takes at least one number")
             if self.increasing and any(b <= a for a, b in zip(values, values[1:])):
                 raise ValueError(f"{self.name} must increase from one number to the next, got "
                                  f"{','.join(f'{v:g}' for v in values)}")
             return values
-        if self.kind == "int" and (isinstance(value, bool) or value != int(value)):
-            raise ValueError(f"{self.name} takes a whole number, got {value!r}")
         number = self._bounded(value)
+        if self.kind == "int" and number != int(number):
+            raise ValueError(f"{self.name} takes a whole number, got {value!r}")
         return int(number) if self.kind == "int" else number
 
     def _bounded(self, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ValueError(f"{self.name} takes finite numbers, got {value!r}")
-        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
-            raise ValueError(f"{self.name} must be between {self.low:g} and {self.high:g}, got {value:g}")
+        if self.low is not None and value < self.low:
+            raise ValueError(f"{self.name} must be at least {self.low:g}{self._upto()}, got {value:g}")
+        if self.high is not None and value > self.high:
+            raise ValueError(f"{self.name} must be at most {self.high:g}, got {value:g}")
         return float(value)
+
+    def _upto(self) -> str:
+        return "" if self.high is None else f" (and at most {self.high:g})"
 
     def schema(self) -> dict:
         """The declaration as JSON, for the lab's form."""

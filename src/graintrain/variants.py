@@ -23,6 +23,10 @@ VARIANTS: list[tuple[str, str, dict]] = [
      {"regions": "random", "order": "shuffled", "selector_range": (-1000.0, 1000.0)}),
     ("K=8 random, shuffled, z in [-3, 700]", SW,
      {"relationships": 8, "regions": "random", "order": "shuffled", "selector_range": (-3.0, 700.0)}),
+    # Readings of z with noise: near a border a point can read as its neighbour's. These break the
+    # start's assumption that z alone decides the line, and are here to show where the claim ends.
+    ("K=5, z read with noise 0.01", SW, {"selector_noise": 0.01}),
+    ("K=5, z read with noise 0.03", SW, {"selector_noise": 0.03}),
     *((f"three grains at d = {'/'.join(f'{v:g}' for v in d)}", "three-grains", {"darkness": d})
       for d in itertools.permutations((0.0, 0.5, 0.95))),
     ("three grains at d = 0.1/0.3/0.6", "three-grains", {"darkness": (0.1, 0.3, 0.6)}),

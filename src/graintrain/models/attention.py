@@ -31,6 +31,8 @@ class Attention(nn.Module):
         neighbouring runs, with a key gap of ``edge`` at the nearest training points on either
         side, and each expert's value starts on its run's line. Returns the model.
         """
+        if not all(torch.isfinite(t).all() for t in (x, z, y)):
+            raise ValueError("attention starts from the data, which must be finite numbers (x, z and y)")
         self.shift.copy_(z.mean())
         self.scale.copy_(z.std() if len(z) > 1 and z.std() > 0 else torch.ones(()))
         if not (isinstance(self.key, nn.Linear) and self.key.in_features == 1

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+MIN_RUN = 3  # the fewest points a run may hold
 EXACT = 1000  # up to this many candidate cuts, try them all: K·EXACT² sums, tens of milliseconds
 GRID = 400  # beyond it, a coarse grid of this many cuts first
 BLOCK = 256  # end cuts per block of the search: memory stays near G·BLOCK numbers...
@@ -42,7 +43,7 @@ def _cost(sums: list[np.ndarray], start: np.ndarray, end: np.ndarray) -> np.ndar
         var_x = sxx - sx * sx / n
         cov = sxy - sx * sy / n
         cost = syy - sy * sy / n - np.where(var_x > 1e-12, cov * cov / var_x, 0.0)
-    return np.where(n < 3, np.inf, np.maximum(cost, 0.0))  # a line needs three points to mean anything
+    return np.where(n < MIN_RUN, np.inf, np.maximum(cost, 0.0))  # too few points for a line to mean much
 
 
 def _best_split(sums: list[np.ndarray], cuts: np.ndarray, k: int) -> list[int]:
@@ -53,7 +54,7 @@ def _best_split(sums: list[np.ndarray], cuts: np.ndarray, k: int) -> list[int]:
     whole = np.hstack([block(lo) for lo in range(0, g, BLOCK)]) if g <= KEEP else None  # (G, G)
     cost = lambda lo: whole[:, lo:lo + BLOCK] if whole is not None else block(lo)
     best = _cost(sums, cuts[0], cuts)  # (G,) one run from the first point to cut j
-    back = []
+    back, total_cost = [], [best[-1]]  # total_cost[r - 1]: the best split of all points into r runs
     for _ in range(k - 1):
         choice, after = np.empty(g, dtype=int), np.empty(g)
         for lo in range(0, g, BLOCK):
@@ -61,10 +62,13 @@ def _best_split(sums: list[np.ndarray], cuts: np.ndarray, k: int) -> list[int]:
             choice[lo:lo + BLOCK], after[lo:lo + BLOCK] = total.argmin(0), total.min(0)
         back.append(choice)
         best = after
+        total_cost.append(best[-1])
+    # Ties in z can leave no way to give every one of k runs enough points: use the most runs that can.
+    runs = max((r for r, c in enumerate(total_cost, 1) if np.isfinite(c)), default=1)
     ends = [g - 1]
-    for choice in reversed(back):
+    for choice in reversed(back[:runs - 1]):
         ends.append(int(choice[ends[-1]]))
-    return [int(cuts[i]) for i in [0, *ends[::-1]]]  # k+1 positions, from 0 to n
+    return [int(cuts[i]) for i in [0, *ends[::-1]]]  # runs+1 positions, from 0 to n
 
 
 def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:

@@ -39,9 +39,10 @@ class StudyConfig:
     def describe(self) -> str:
         """The data in words, for the report: every switchboard option, given or default."""
         option = {o.name: o.default for o in SWITCHBOARD_OPTIONS} | dict(self.shape)
-        low, high = option["selector_range"]
+        low, high = (repr(float(v)).removesuffix(".0") for v in option["selector_range"])  # exact
+        noise = repr(float(option["selector_noise"])).removesuffix(".0")
         return (f"regions of {option['regions']} width, lines in {option['order']} order along z, "
-                f"z read on [{low:g}, {high:g}]")
+                f"z read on [{low}, {high}]" + (f" with noise {noise} of its range" if noise != "0" else ""))
 
 
 def matched_hidden(k: int) -> dict[str, tuple[int, ...]]:

@@ -40,7 +40,8 @@ def _field(option: Option) -> tuple:
         kind = Annotated[list[Annotated[float, Field(allow_inf_nan=False, **bounds)]],
                          Field(min_length=option.length or 1, max_length=option.length or 16)]
     else:
-        kind = Annotated[int if option.kind == "int" else float, Field(allow_inf_nan=False, **bounds)]
+        kind = Annotated[int, Field(strict=True, **bounds)] if option.kind == "int" else \
+            Annotated[float, Field(allow_inf_nan=False, **bounds)]
     return kind | None, Field(None, description=option.help)
 
 
