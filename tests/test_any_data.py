@@ -95,11 +95,25 @@ def test_the_plain_recipe_keeps_pytorchs_start_and_the_raw_selector():
 def test_held_out_error_follows_the_limit_the_training_gaps_set():
     # A held-out point inside the gap between two lines' training points can fall on either side of
     # the true border, so even the true lines with midpoint borders (midpoint_mse) miss the floor on
-    # some seeds. The trained model stays within 2σ² of that limit on each of seeds 0-9 (K = 5).
+    # some seeds. Over seeds 0-9 (K = 5) the trained model reaches the floor (≤ 1.3σ²) on at least
+    # as many seeds as that limit does, less one, and its median held-out MSE is under 1.3σ².
+    model_at_floor, limit_at_floor, errors = 0, 0, []
     for seed in range(10):
         model, data = train(SW, seed)
-        near = data.near
-        assert mse(model, near) <= midpoint_mse(data, near) + 2 * data.noise**2, seed
+        floor = 1.3 * data.noise**2
+        errors.append(mse(model, data.near) / floor)
+        model_at_floor += errors[-1] <= 1
+        limit_at_floor += midpoint_mse(data, data.near) <= floor
+    assert model_at_floor >= limit_at_floor - 1, (model_at_floor, limit_at_floor)
+    assert np.median(errors) <= 1, errors
+
+
+def test_noisy_readings_of_the_selector_still_give_every_line():
+    # With noise of 1% of z's range on every reading, points near a border read as the neighbour's;
+    # the soft start lets the experts win them back. Every line within 0.15 on seeds 0-3.
+    for seed in range(4):
+        model, data = train(SW, seed, selector_noise=0.01)
+        assert match_experts(model, data).error <= 0.15, seed
 
 
 def test_ties_that_leave_too_few_points_for_every_run_give_fewer_runs_not_a_broken_start():

@@ -29,11 +29,15 @@ CONVEX = Recipe(stages=(Stage("mse", "lbfgs", steps=12),))
 
 
 # Attention starts from the data (Attention.start: the best split of the points sorted by z into
-# one run per expert, each border halfway across its gap), so training only has to polish: L-BFGS
-# on the mixture likelihood, under which each point belongs to one expert, refits each expert's
-# line to its own points. The keys stay where the start put them, so no border can drift to the
-# edge of its gap, where held-out points would land on the wrong side.
-ATTENTION = Recipe(stages=(Stage("mixture", "lbfgs", steps=60, scale=0.1, only="value"),))
+# one run per expert, each soft border halfway across its gap). Then the experts compete on the
+# mixture likelihood, under which each point belongs to one expert: Adam while the borders are
+# soft, so a point whose reading of z landed on the wrong side can move to the expert that explains
+# it; L-BFGS on the keys alone to sharpen the borders; L-BFGS on everything to settle.
+ATTENTION = Recipe(stages=(
+    Stage("mixture", "adam", steps=50, lr=0.05, scale=0.1),
+    Stage("mixture", "lbfgs", steps=125, scale=0.1, only="key"),
+    Stage("mixture", "lbfgs", steps=125, scale=0.1),
+))
 
 # The post's plain recipe, the baseline: PyTorch's own start and Adam on the blended squared error.
 BLENDED = Recipe(stages=(Stage("mse", "adam", steps=2000, lr=0.05),))

@@ -11,11 +11,11 @@ class Attention(nn.Module):
     K outputs, linear by default."""
 
     def __init__(self, experts: int = 3, key: nn.Module | None = None,
-                 value: nn.Module | None = None, edge: float = 10.0):
+                 value: nn.Module | None = None, edge: float = 2.0):
         super().__init__()
         self.key = key if key is not None else nn.Linear(1, experts)  # how much z calls on each expert
         self.value = value if value is not None else nn.Linear(1, experts)  # each expert's answer
-        self.edge = edge  # a started border's key gap at the nearest training points
+        self.edge = edge  # a started border's key gap a quarter of the narrower neighbouring run away
         # The selector's standardisation, read from the training data by start(); kept as buffers,
         # so a saved state_dict predicts on raw z.
         self.register_buffer("shift", torch.zeros(()))
@@ -28,8 +28,10 @@ class Attention(nn.Module):
 
         The runs are the best split of the points sorted by z into K pieces that one line each fits
         (segments.py). A linear key then puts each border halfway across the gap between the
-        neighbouring runs, with a key gap of ``edge`` at the nearest training points on either
-        side, and each expert's value starts on its run's line. Returns the model.
+        neighbouring runs, and each expert's value starts on its run's line. The borders start
+        soft: the key gap reaches ``edge`` only a quarter of the narrower neighbouring run away, so
+        that training can still hand a point near a border to the expert that explains it, when
+        the reading of z put it on the wrong side. Returns the model.
         """
         if not all(torch.isfinite(t).all() for t in (x, z, y)):
             raise ValueError("attention starts from the data, which must be finite numbers (x, z and y)")
@@ -42,7 +44,9 @@ class Attention(nn.Module):
         z_std = (z - self.shift) / self.scale  # (n,)
         runs = segment(x.double().numpy(), z_std.double().numpy(), y.double().numpy(), k)
         borders = torch.as_tensor(runs.borders, dtype=torch.float32)  # (R-1,)
-        sharp = (self.edge / (torch.as_tensor(runs.gaps, dtype=torch.float32) / 2)).clamp(max=1e4)  # (R-1,)
+        edges = torch.cat([z_std.min().view(1), borders, z_std.max().view(1)])  # (R+1,) run limits
+        narrower = torch.minimum(edges.diff()[:-1], edges.diff()[1:])  # (R-1,) beside each border
+        sharp = self.edge / (narrower / 4).clamp(min=1e-6)  # (R-1,)
         weight = torch.cat([torch.zeros(1), sharp.cumsum(0)])  # (R,) rising: later runs win at higher z
         bias = torch.cat([torch.zeros(1), -(sharp * borders).cumsum(0)])  # (R,) equal scores at each border
         r = len(weight)
