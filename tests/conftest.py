@@ -1,3 +1,7 @@
+import socket
+import time
+import urllib.request
+
 import pytest
 import torch
 
@@ -30,3 +34,21 @@ def site(site_cache):
     """The built article."""
     from graintrain.article.site import build_site
     return build_site(site_cache)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 20) -> None:
+    end = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.05)

@@ -17,7 +17,7 @@ from graintrain import make_dataset, make_model, mse
 from graintrain.web.main import create_app
 from graintrain.web.settings import Settings
 
-from test_browser import free_port, wait_for
+from conftest import free_port, wait_for
 
 GOOD_CSV = "cups,darkness,water,label\n" + "".join(
     f"{x},{d},{r * x},{name}\n" for x in (0.5, 1, 2, 3, 4) for d, r, name in ((0, 2, "white"), (0.5, 3, "brown")))

@@ -6,7 +6,7 @@ from .metrics import (Match, accuracy, gate_accuracy, least_squares_optimum, mat
                       midpoint_mse, mse, slope_error)
 from .models import (MLP, MODELS, Attention, Classifier, Line, ModelSpec, Pipeline, Plane, ReluSwitch,
                      SigmaPi, hand_set, make_model, num_parameters)
-from .train import OBJECTIVES, Fit, Recipe, Stage, TrainingDiverged, fit, snapshot_model
+from .train import OBJECTIVES, Fit, Recipe, Stage, TrainingDiverged, fit, seeded_build, snapshot_model
 
 __version__ = "0.2.0"  # part of every cache key: bump it when any trained number may change
 
@@ -15,5 +15,5 @@ __all__ = [
     "Match", "accuracy", "gate_accuracy", "least_squares_optimum", "match_experts", "midpoint_mse", "mse", "slope_error",
     "MODELS", "ModelSpec", "hand_set", "make_model", "num_parameters",
     "Attention", "Classifier", "Line", "MLP", "Pipeline", "Plane", "ReluSwitch", "SigmaPi",
-    "OBJECTIVES", "Fit", "Recipe", "Stage", "TrainingDiverged", "fit", "snapshot_model",
+    "OBJECTIVES", "Fit", "Recipe", "Stage", "TrainingDiverged", "fit", "seeded_build", "snapshot_model",
 ]

@@ -49,6 +49,14 @@ class Recipe:
 SEEDING = threading.Lock()  # held while seeding and building, so concurrent runs repeat exactly
 
 
+def seeded_build(build: Callable[[], nn.Module], seed: int, start: int = 0) -> nn.Module:
+    """``build()`` with the global RNG seeded as seed·1000 + start: the one rule by which every run
+    draws its starting weights, so the same seed gives the same model anywhere, threads included."""
+    with SEEDING:  # the initial weights come from the global RNG: one thread at a time
+        torch.manual_seed(seed * 1000 + start)
+        return build()
+
+
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
 
@@ -235,9 +243,7 @@ def fit(build: Callable[[], nn.Module], data: Split, recipe: Recipe = Recipe(),
     for start in range(recipe.restarts):
         report = None if on_step is None else (
             lambda s, _t, loss, base=start * per_start: on_step(base + s, per_start * recipe.restarts, loss))
-        with SEEDING:  # the initial weights come from the global RNG: one thread at a time
-            torch.manual_seed(recipe.seed * 1000 + start)
-            model = build()
+        model = seeded_build(build, recipe.seed, start)
         check(recipe, model)
         run = _train_once(model, data, recipe, start, report)
         finals.append(run.final_losses[0])

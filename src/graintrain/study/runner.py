@@ -16,7 +16,7 @@ import torch
 from ..datasets import Dataset, make_dataset
 from ..metrics import evaluate
 from ..models import MODELS, make_model
-from ..train import Recipe, fit
+from ..train import Recipe, fit, seeded_build
 from .grid import MODEL_NAMES, RECOVERED, STACK_CHUNK, StudyConfig, matched_hidden
 from .stacked import fit_stacked
 
@@ -63,8 +63,7 @@ def run_blended(k: int, seeds: tuple[int, ...], noise: float, points: int,
             for s in seeds]
     models = []
     for seed, d in zip(seeds, data):
-        torch.manual_seed(seed * 1000)
-        models.append(make_model("attention-blended", d, experts=k))
+        models.append(seeded_build(lambda d=d: make_model("attention-blended", d, experts=k), seed))
     x, z, y = (torch.stack([getattr(d.train, a) for d in data]) for a in "xzy")  # (M, N)
     stage = MODELS["attention-blended"].recipe.stages[0]
     began = time.perf_counter()
