@@ -1,0 +1,67 @@
+"""The graintrain command: fit a registered model to a registered dataset, and list both registries.
+
+The command is split by job: ``args.py`` builds the parser, and ``fit.py``, ``study.py`` and
+``web.py`` each run one command (``serve`` and ``build`` share ``web.py``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+
+import torch
+from rich.console import Console
+
+from ..datasets import DATASETS
+from ..models import MODELS
+from ..train import TrainingDiverged
+from .args import UsageError, build_parser
+from .fit import _print_summary, run_fit
+from .study import run_study_command
+from .web import run_web
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``graintrain`` command; returns the exit status."""
+    out, err = Console(), Console(stderr=True)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "models":
+            for name, spec in MODELS.items():
+                out.print(f"{name:12} {spec.about}", highlight=False, soft_wrap=True)
+        elif args.command == "datasets":
+            for name, spec in DATASETS.items():
+                out.print(f"{name:13} {spec.about}", highlight=False, soft_wrap=True)
+                for o in spec.options:
+                    out.print(f"{'':15}{o.flag}: {o.help}", highlight=False, soft_wrap=True)
+        elif args.command == "study":
+            return run_study_command(args, out, err)
+        elif args.command in ("serve", "build"):
+            torch.set_num_threads(1)
+            return run_web(args, out, err)
+        else:
+            torch.set_num_threads(1)  # tiny tensors: threads cost more than they give
+            importlib.import_module("torch._dynamo")  # the first optimizer step would (~1 s): not training
+            summary = run_fit(args, err)
+            if args.json:
+                print(json.dumps(summary))
+            else:
+                _print_summary(summary, out)
+    except UsageError as e:
+        print(f"graintrain: error: {e}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as e:
+        print(f"graintrain: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("graintrain: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["UsageError", "build_parser", "main", "run_fit", "run_study_command", "run_web"]

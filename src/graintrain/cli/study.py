@@ -1,0 +1,58 @@
+"""`graintrain study`: the switchboard study, resumable, with its table, report and figures."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .args import UsageError, _data_options
+
+
+def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """``study``: train the grid (resuming), then write the table, the report and the figures."""
+    from ..study import StudyConfig, count_table, run_study, summarise, write_outputs
+
+    if args.address is not None and args.backend != "ray":
+        raise UsageError("--address goes with --backend ray")
+    if args.backend == "ray" and importlib.util.find_spec("ray") is None:
+        raise UsageError("--backend ray needs Ray: pip install 'graintrain[ray]'")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out} is a file; the study writes into a folder")
+    quick = args.quick
+    config = StudyConfig(experts=args.experts or ((2, 5) if quick else (2, 3, 5, 8)),
+                         seeds=args.seeds or (3 if quick else 20), noise=args.noise,
+                         points=300 if quick else 500, out=Path(args.out), backend=args.backend,
+                         address=args.address,
+                         shape=tuple(sorted(_data_options(args, "switchboard").items())))
+    if not args.json:
+        table = Table("K", "attention", "mlp-1", "mlp-2", "largest mismatch",
+                      title="parameter counts, matched to attention's 4K")
+        for c in count_table(config.experts):
+            table.add_row(str(c["K"]), str(c["attention"]), f"{c['mlp-1']} {tuple(c['hidden']['mlp-1'])}",
+                          f"{c['mlp-2']} {tuple(c['hidden']['mlp-2'])}", f"{100 * c['worst_mismatch']:.0f}%")
+        out.print(table)
+    with Progress(TextColumn("[bold]study runs"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err, disable=not err.is_terminal) as progress:
+        task = progress.add_task("cells", total=None)
+        rows = run_study(config, on_cell=lambda done, total: progress.update(task, completed=done, total=total))
+    summary = summarise(rows)
+    written = write_outputs(config, rows, summary)
+    if args.json:
+        print(json.dumps({"models": summary["models"]}))
+    else:
+        report = Table("model", "test MSE", "extrapolation MSE", "slope error", "recovered",
+                       title="mean [95% interval] over all switchboards")
+        for name, cell in summary["models"].items():
+            show = lambda c, d=4: f"{c['mean']:.{d}f} [{c['ci'][0]:.{d}f}, {c['ci'][1]:.{d}f}]"
+            report.add_row(name, show(cell["test_mse"]), show(cell["extrapolation_mse"]),
+                           show(cell["slope_error"], 3), show(cell["recovered"], 2) if "recovered" in cell else "")
+        out.print(report)
+        out.print(f"wrote {', '.join(str(p) for p in written)}", highlight=False)
+    return 0

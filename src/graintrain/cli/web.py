@@ -1,0 +1,45 @@
+"""`graintrain serve` and `graintrain build`: the article, live or as static files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from .args import UsageError
+
+
+def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """``serve``: build the article and serve it; ``build``: write it as static files."""
+    import socket
+    from ..cache import Cache
+    from ..web.settings import Settings
+    from ..article.site import build_site
+
+    if args.command == "build" and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out} is a file; the site is written into a folder")
+    settings = Settings.from_env(cache_dir=args.cache, **(
+        {"host": args.host, "port": args.port} if args.command == "serve" else {}))
+    if args.command == "serve":  # fail fast, before any training, if the port is taken
+        with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as probe:
+            try:
+                probe.bind((settings.host, settings.port))
+            except OSError as e:
+                raise UsageError(f"cannot listen on {settings.host}:{settings.port}: {e.strerror}; "
+                                 "choose another with --port") from None
+    site = build_site(Cache(settings.cache_dir), console=err)
+    if args.command == "build":
+        written = site.write(Path(args.out))
+        out.print(f"wrote {len(written)} files to {args.out}; serve them with any static file "
+                  f"server, e.g. python -m http.server -d {args.out}", highlight=False)
+        return 0
+    import uvicorn
+
+    from ..web.main import create_app
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    out.print(f"graintrain: the article is at http://{host}:{settings.port}/  (Ctrl+C stops)",
+              highlight=False)
+    uvicorn.run(create_app(settings, site), host=settings.host, port=settings.port,
+                log_level="warning")
+    return 0
