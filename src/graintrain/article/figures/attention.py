@@ -47,8 +47,9 @@ def attention_weights(get) -> Figure:
                       annotation_text=grain)
     _layout(fig, xaxis_title="darkness (d)", yaxis_title="attention weight", yaxis_range=[-0.05, 1.05])
     return Figure("attention-weights", _json(fig),
-                  [("experts", "3 (12 parameters)"),
-                   ("matched slopes", ", ".join(f"{s:.3f}" for s in match.slopes) + " (true 2, 3, 1)"),
+                  [("experts", f"{t.model.value.out_features} ({num_parameters(t.model)} parameters)"),
+                   ("matched slopes", ", ".join(f"{s:.3f}" for s in match.slopes) + " (true "
+                    + ", ".join(f"{t.data.slopes[c].item():g}" for c in match.classes) + ")"),
                    ("weights pick the right grain", f"{gate_accuracy(t.model, t.data, t.data.test):.1%}"),
                    ("train MSE", f"{mse(t.model, t.data.train):.4f}")],
                   replay([t], lambda ms: {k: {"y": [_values(weights(ms[0])[:, match.expert[k]])]}

@@ -7,6 +7,7 @@ import torch
 
 from ...cache import Run, Trained
 from ...metrics import mse
+from ...models import num_parameters
 from . import Figure, figure
 from .plot import (
     COLOURS,
@@ -46,7 +47,7 @@ def white_line(get) -> Figure:
     fig, line = _line_plot(t, "fitted line", "white rice")
     w, b = t.model.w.item(), t.model.b.item()
     return Figure("white-line", _json(fig),
-                  [("fitted line", f"y = {w:.3f}·x {b:+.3f}"), ("parameters", "2"),
+                  [("fitted line", f"y = {w:.3f}·x {b:+.3f}"), ("parameters", f"{num_parameters(t.model)}"),
                    ("train MSE", f"{mse(t.model, t.data.train):.4f}"),
                    ("noise floor σ²", f"{t.data.noise ** 2:.4f}"),
                    ("steps", f"{len(t.fit.losses)} Adam")],
@@ -99,7 +100,7 @@ def brown_line(get) -> Figure:
     return Figure("brown-line", _json(fig),
                   [("white slope", f"{white.model.w.item():.3f}"),
                    ("brown slope", f"{brown.model.w.item():.3f}"),
-                   ("parameters", "2 + 2"),
+                   ("parameters", f"{num_parameters(white.model)} + {num_parameters(brown.model)}"),
                    ("brown train MSE", f"{mse(brown.model, brown.data.train):.4f}")],
                   replay([brown], lambda ms: {3: {"y": [line(ms[0])]}}),
                   {"cups": _values(brown.data.train.x), "brown water": _values(brown.data.train.y),
@@ -115,7 +116,8 @@ def one_line(get) -> Figure:
     near = t.data.near
     return Figure("one-line", _json(fig),
                   [("slope", f"{t.model.w.item():.3f}"), ("intercept", f"{t.model.b.item():.3f}"),
-                   ("parameters", "2"), ("train MSE", f"{mse(t.model, t.data.train):.3f}"),
+                   ("parameters", f"{num_parameters(t.model)}"),
+                   ("train MSE", f"{mse(t.model, t.data.train):.3f}"),
                    ("noise floor σ²", f"{t.data.noise ** 2:.3f}"),
                    ("held-out MSE", f"{mse(t.model, near):.3f}")],
                   replay([t], lambda ms: {2: {"y": [line(ms[0])]}}),

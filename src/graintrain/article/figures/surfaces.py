@@ -47,7 +47,7 @@ def plane_3d(get) -> Figure:
     _layout(fig, scene=_scene(), height=480)
     a, b, c = (t.model.a.item(), t.model.b.item(), t.model.c.item())
     return Figure("plane-3d", _json(fig),
-                  [("plane", f"y = {a:.2f}·x {b:+.2f}·d {c:+.2f}"), ("parameters", "3"),
+                  [("plane", f"y = {a:.2f}·x {b:+.2f}·d {c:+.2f}"), ("parameters", f"{num_parameters(t.model)}"),
                    ("train MSE", f"{mse(t.model, t.data.train):.3f}"),
                    ("noise floor σ²", f"{t.data.noise ** 2:.3f}")],
                   replay([t], lambda ms: {2: {"z": [_surface(ms[0])]}}),
@@ -160,7 +160,8 @@ def relu_far(get) -> Figure:
     return Figure("relu-far", _json(fig),
                   [("RMS error at 10 cups", f"2 units {rms(two):.2f}, 10 units {rms(ten):.2f}, "
                                             f"sigma-pi {rms(sp):.2f}"),
-                   ("parameters", "9, 41 and 3")],
+                   ("parameters", f"{num_parameters(two.model)}, {num_parameters(ten.model)} and "
+                                  f"{num_parameters(sp.model)}")],
                   replay([two, ten], lambda ms: {i: {"y": [_values(_predict(ms[k], FAR, torch.full_like(FAR, d)))]}
                                                  for i, k, d in moving}),
                   rows, lab="model=mlp&dataset=white%2Bbrown&hidden=10")
@@ -180,9 +181,10 @@ def sigma_pi_3d(get) -> Figure:
     a, b, c = t.model.a.item(), t.model.b.item(), t.model.c.item()
     half = t.data.test.subset((t.data.test.label == t.data.classes.index("half-bran")) & ~t.data.test.far)
     return Figure("sigma-pi-3d", _json(fig),
-                  [("unit", f"y = {a:.3f}·x {b:+.3f}·x·d {c:+.3f}"), ("parameters", "3"),
+                  [("unit", f"y = {a:.3f}·x {b:+.3f}·x·d {c:+.3f}"), ("parameters", f"{num_parameters(t.model)}"),
                    ("train MSE", f"{mse(t.model, t.data.train):.4f}"),
-                   ("half-bran ratio", f"{a + b * 0.25:.3f} (true 2.5)"),
+                   ("half-bran ratio", f"{a + b * GRAINS['half-bran'].darkness:.3f} "
+                                       f"(true {GRAINS['half-bran'].ratio:g})"),
                    ("half-bran MSE", f"{mse(t.model, half):.4f}")],
                   replay([t], lambda ms: {3: {"z": [_surface(ms[0])]}}),
                   {"cups": _values(half.x), "darkness": _values(half.z), "water": _values(half.y),
