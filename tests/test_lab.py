@@ -300,3 +300,9 @@ def test_a_late_listener_gets_the_whole_record(lab):
     progress = [e for e in seen if e["type"] == "progress"]
     assert progress and all({"step", "total", "loss", "losses", "seconds"} <= set(e) for e in progress)
     assert seen[-1]["type"] == "done" and "curves" in seen[-1]
+
+
+def test_the_registry_serves_the_same_colours_as_the_pages(lab):
+    from graintrain.palette import palette
+    client, _ = lab
+    assert client.get("/api/registry").json()["palette"] == palette()

@@ -141,3 +141,15 @@ def test_the_article_shows_the_recorded_numbers(site):
         for column, value in fig["table"].items():
             assert now[name]["table"][column] == (value if isinstance(value, str)
                                                   else pytest.approx(value, rel=1e-6, abs=1e-9)), (name, column)
+
+
+def test_one_colour_table_for_the_figures_the_pages_and_the_lab(site):
+    import json
+    import re
+    from graintrain.palette import GRAIN_COLOURS, palette
+    page = site.pages["09-attention.html"]
+    embedded = re.search(r'<script type="application/json" id="palette">(.*?)</script>', page).group(1)
+    assert json.loads(embedded) == palette()
+    traces = site.figures["attention-weights"].plot["data"]
+    assert {t["line"]["color"] for t in traces if t.get("mode") == "lines"} == {
+        GRAIN_COLOURS[g] for g in ("white", "brown", "franken")}

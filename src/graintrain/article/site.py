@@ -23,6 +23,7 @@ from markdown_it import MarkdownIt
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..cache import Cache
+from ..palette import palette
 from .figures import FIGURES, Figure
 
 FIGURE_BLOCK = re.compile(r"^::: figure ([\w-]+)[ \t]*\n(.*?)^:::[ \t]*$", re.M | re.S)
@@ -117,7 +118,7 @@ class Site:
 
     def _page(self, template: str, **context) -> str:
         return self.env.get_template(template).render(chapters=self.chapters, version=self.version,
-                                                      **context)
+                                                      palette=palette(), **context)
 
     def _figure_html(self, name: str, caption: str) -> str:
         if name not in self.figures:

@@ -11,11 +11,11 @@ import torch
 
 from ...cache import Trained
 from ...datasets import FAR_CUPS, GRAINS
+from ...palette import EXPERT_COLOURS as LINE_COLOURS  # one table, shared with the front end
+from ...palette import GRAIN_COLOURS as COLOURS
 from ...train import OBJECTIVES, Recipe, Stage, snapshot_model
 
 REPLAY = 21  # snapshots per replay
-COLOURS = {"white": "#8a8f98", "brown": "#b5651d", "franken": "#6a3d9a", "half-bran": "#d4a017"}
-LINE_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#e377c2", "#7f7f7f"]
 
 # Plot helpers ------------------------------------------------------------------------------------
 

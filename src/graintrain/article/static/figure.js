@@ -1,40 +1,9 @@
 // One figure: the Plotly plot, its training replay, and any interactive controls.
 // Control state is kept in the URL query (e.g. ?line-refresher.w=2.1), so a link reproduces a view.
 
+import { themeLayout, urlState } from "./common.js";
+
 const FRAME_MS = 160;
-
-function themeLayout(layout) {
-  const style = getComputedStyle(document.body);
-  const ink = style.getPropertyValue("--ink").trim() || "#222";
-  const grid = style.getPropertyValue("--grid").trim() || "#ddd";
-  const themed = structuredClone(layout);
-  Object.assign(themed, {
-    paper_bgcolor: "rgba(0,0,0,0)",
-    plot_bgcolor: "rgba(0,0,0,0)",
-    font: { family: style.fontFamily, color: ink, size: 13 },
-    autosize: true,
-  });
-  for (const key of Object.keys(themed)) {
-    if (/^[xy]axis\d*$/.test(key)) Object.assign(themed[key], { gridcolor: grid, zerolinecolor: grid });
-    if (/^scene\d*$/.test(key)) {
-      for (const axis of ["xaxis", "yaxis", "zaxis"]) {
-        themed[key][axis] = Object.assign(themed[key][axis] || {}, { gridcolor: grid, backgroundcolor: "rgba(0,0,0,0)" });
-      }
-    }
-  }
-  return themed;
-}
-
-function urlState(prefix) {
-  const params = new URLSearchParams(location.search);
-  return {
-    get(key) { return params.get(`${prefix}.${key}`); },
-    set(key, value) {
-      params.set(`${prefix}.${key}`, value);
-      history.replaceState(null, "", `${location.pathname}?${params}${location.hash}`);
-    },
-  };
-}
 
 function setupReplay(figure, plot, frames) {
   const box = figure.querySelector(".replay");

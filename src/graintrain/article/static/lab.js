@@ -2,6 +2,8 @@
 // events, and plots of the loss, the fitted function and (for attention) the attention weights.
 // Every setting lives in the URL query, so a link reopens the same run.
 
+import { classColour, themeLayout, urlState } from "./common.js";
+
 const form = document.querySelector(".lab-form");
 const plots = Object.fromEntries([...document.querySelectorAll("[data-plot]")].map((el) => [el.dataset.plot, el]));
 const statusLine = form.querySelector(".status");
@@ -12,40 +14,37 @@ const threeD = document.querySelector("input[name=three_d]");
 const FIELDS = ["dataset", "n", "noise", "model", "hidden", "experts", "optimizer", "objective", "lr", "steps", "restarts", "seed"];
 const NUMBERS = new Set(["n", "noise", "experts", "lr", "steps", "restarts", "seed"]);
 const LISTS = new Set(["hidden"]);  // written a,b,c and sent as a list of numbers
-const COLOURS = ["#8a8f98", "#b5651d", "#6a3d9a", "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#17becf"];
 
 let registry = null;
+const colourOf = (k) => classColour(job?.classes[k], k);  // a grain's own colour, else the k-th expert's
 let job = null;       // {id, source, data, classes, losses: {x, y}, paused}
 let uploaded = null;  // CSV text chosen by the reader
 
 function layout(extra = {}) {
-  const style = getComputedStyle(document.body);
-  return Object.assign({
-    paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
-    font: { family: style.fontFamily, color: style.getPropertyValue("--ink").trim(), size: 12 },
+  return themeLayout(Object.assign({
     margin: { l: 50, r: 15, t: 30, b: 40 }, legend: { orientation: "h", y: -0.25 }, uirevision: "keep",
-  }, extra);
+  }, extra));
 }
 
 function say(text) { statusLine.textContent = text; }
 function fail(text) { errorLine.hidden = !text; errorLine.textContent = text || ""; }
 
+const state = urlState();
+
 function readURL() {
-  const params = new URLSearchParams(location.search);
   for (const name of FIELDS) {
-    if (params.has(name)) form.elements[name].value = params.get(name);
+    const value = state.get(name);
+    if (value !== null) form.elements[name].value = value;
   }
-  threeD.checked = params.get("view") === "3d";
+  threeD.checked = state.get("view") === "3d";
 }
 
 function writeURL() {
-  const params = new URLSearchParams();
   for (const name of FIELDS) {
     const value = form.elements[name].value.trim();
-    if (value !== "" && !(name === "seed" && value === "0")) params.set(name, value);
+    state.set(name, name === "seed" && value === "0" ? "" : value);
   }
-  if (threeD.checked) params.set("view", "3d");
-  history.replaceState(null, "", `${location.pathname}?${params}`);
+  state.set("view", threeD.checked ? "3d" : "");
 }
 
 function showRelevantFields() {
@@ -85,9 +84,9 @@ function drawPoints(data, classes) {
     const idx = data.label.map((l, i) => (l === k ? i : -1)).filter((i) => i >= 0);
     return threeD.checked
       ? { type: "scatter3d", mode: "markers", name, x: idx.map((i) => data.x[i]), y: idx.map((i) => data.z[i]),
-          z: idx.map((i) => data.y[i]), marker: { size: 2.5, color: COLOURS[k % COLOURS.length] } }
+          z: idx.map((i) => data.y[i]), marker: { size: 2.5, color: colourOf(k) } }
       : { type: "scatter", mode: "markers", name, x: idx.map((i) => data.x[i]), y: idx.map((i) => data.y[i]),
-          marker: { size: 5, color: COLOURS[k % COLOURS.length], opacity: 0.7 } };
+          marker: { size: 5, color: colourOf(k), opacity: 0.7 } };
   });
   return traces;
 }
@@ -99,7 +98,7 @@ function drawFit(event) {
   let model = [];
   if (event.probabilities) {
     model = event.probabilities.map((p, k) => ({ type: "scatter", mode: "lines", name: `p(${job.classes[k]})`,
-      x: grid.z, y: p, line: { color: COLOURS[k % COLOURS.length], width: 3 } }));
+      x: grid.z, y: p, line: { color: colourOf(k), width: 3 } }));
     Plotly.react(plots.fit, model, layout({ xaxis: { title: { text: "selector z (darkness)" } }, yaxis: { title: { text: "probability" }, range: [0, 1.05] } }));
     return;
   }
@@ -108,7 +107,7 @@ function drawFit(event) {
     Plotly.react(plots.fit, [...points, ...model], layout({ scene: { xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "z (selector)" } }, zaxis: { title: { text: "y" } } } }));
   } else {
     model = event.curves.map((c, k) => ({ type: "scatter", mode: "lines", name: `model at z = ${c.z}`,
-      x: grid.x, y: c.y, line: { color: COLOURS[k % COLOURS.length], width: 3 } }));
+      x: grid.x, y: c.y, line: { color: colourOf(k), width: 3 } }));
     Plotly.react(plots.fit, [...points, ...model], layout({ xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "y (water)" } } }));
   }
   plots.weights.hidden = !event.weights;

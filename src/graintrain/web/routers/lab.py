@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from ...datasets import DATASETS
 from ...models import MODELS
+from ...palette import palette
 from ...train import OBJECTIVES, OPTIMIZERS
 from ..jobs import Job, JobManager, JobSettings, QueueFull, state_dict_bytes, state_dict_json
 
@@ -41,6 +42,7 @@ def registry() -> dict:
         "datasets": {name: {"about": spec.about, "options": [o.schema() for o in spec.options]}
                      for name, spec in DATASETS.items()},
         "objectives": list(OBJECTIVES),
+        "palette": palette(),
         "optimizers": list(OPTIMIZERS),
     }
 
