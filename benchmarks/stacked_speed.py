@@ -79,7 +79,7 @@ def main() -> None:
     parser.add_argument("--baseline-models", type=int, default=4)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    data = [make_dataset("switchboard", seed=s, relationships=5) for s in range(args.models)]
+    data = [make_dataset("switchboard", seed=s, lines=5) for s in range(args.models)]
     recipe = Recipe((Stage("mse", "adam", steps=args.steps, lr=0.05),))
     fit(lambda: make_model("attention", data[0]), data[0].train, Recipe(recipe.stages))  # warm-up
 

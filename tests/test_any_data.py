@@ -16,7 +16,7 @@ from graintrain.models.segments import segment
 
 SW = "switchboard"
 VARIANTS = [
-    (SW, {"relationships": 8}),
+    (SW, {"lines": 8}),
     (SW, {"regions": "random"}),
     (SW, {"order": "shuffled", "selector_range": (-1.0, 1.0)}),
     (SW, {"order": "shuffled", "selector_range": (0.0, 10.0)}),
@@ -77,7 +77,7 @@ def test_the_selector_scale_is_read_from_the_data_and_saved_with_the_model():
 def test_the_standard_switchboard_is_recovered_on_seeds_0_to_9_for_each_k():
     for k in (2, 3, 5, 8):
         for seed in range(10):
-            model, data = train(SW, seed, relationships=k)
+            model, data = train(SW, seed, lines=k)
             assert match_experts(model, data).error <= 0.15, (k, seed)
 
 

@@ -264,7 +264,7 @@ def test_static_lab_explains_it_needs_a_server(browser, static_url):
 
 
 def test_lab_dataset_options_come_from_the_link_and_train(browser, app_url):
-    page, errors = open_lab(browser, f"{app_url}/lab?model=attention&dataset=switchboard&relationships=3"
+    page, errors = open_lab(browser, f"{app_url}/lab?model=attention&dataset=switchboard&lines=3"
                                      "&order=shuffled&selector_range=-40,-30")
     assert page.input_value("select[name=order]") == "shuffled"
     assert page.input_value("input[name=selector_range]") == "-40,-30"

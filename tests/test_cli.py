@@ -64,7 +64,7 @@ def test_lists_come_from_the_registries(capsys):
     (["fit", "line", "white", "--lr", "0"], "--lr: expected a number above 0"),
     (["fit", "line", "white", "--optimizer", "rmsprop"], "choose from 'adam', 'sgd', 'lbfgs'"),
     (["fit", "line", "white", "--objective", "mixture"], "needs a model with experts"),
-    (["fit", "line", "white", "--relationships", "3"], "--relationships applies to switchboard"),
+    (["fit", "line", "white", "--lines", "3"], "--lines applies to switchboard"),
     (["fit", "line", "switchboard", "--selector-range=2,1"], "must increase"),
     (["fit", "line", "switchboard", "--selector-range", "0,nope"], "takes numbers"),
     (["fit", "line", "switchboard", "--regions", "wavy"], "regions is one of equal, random"),

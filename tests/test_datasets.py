@@ -46,7 +46,7 @@ def test_noise_has_the_asked_spread():
 
 
 def test_switchboard_selector_picks_the_line():
-    data = make_dataset("switchboard", n=2000, noise=0.0, seed=3, relationships=4)
+    data = make_dataset("switchboard", n=2000, noise=0.0, seed=3, lines=4)
     assert data.num_classes == 4
     assert ((data.slopes.abs() <= 3) & (data.intercepts.abs() <= 1)).all()
     for split in (data.train, data.test):
@@ -62,4 +62,4 @@ def test_unknown_names_list_the_choices():
     with pytest.raises(KeyError, match="choose one of: white, brown"):
         make_dataset("rye")
     with pytest.raises(ValueError, match="at least 1 \(and at most 16\)"):
-        make_dataset("switchboard", relationships=0)
+        make_dataset("switchboard", lines=0)

@@ -213,7 +213,7 @@ def test_dataset_options_come_from_the_registry_and_train(lab):
     registry = client.get("/api/registry").json()
     options = {o["name"]: o for o in registry["datasets"]["switchboard"]["options"]}
     assert options["selector_range"]["length"] == 2 and options["order"]["choices"] == ["sorted", "shuffled"]
-    settings = {"order": "shuffled", "selector_range": (-40, -30), "relationships": 3}
+    settings = {"order": "shuffled", "selector_range": (-40, -30), "lines": 3}
     job = start(client, model="attention", dataset="switchboard", **settings)
     done = events(client, job)[-1]
     assert done["type"] == "done"

@@ -7,7 +7,7 @@ from graintrain.study.stacked import fit_stacked
 
 
 def test_stacked_adam_matches_separate_runs():
-    data = [make_dataset("switchboard", seed=s, relationships=3, n=200) for s in range(4)]
+    data = [make_dataset("switchboard", seed=s, lines=3, n=200) for s in range(4)]
     recipe = Recipe((Stage("mse", "adam", steps=300, lr=0.05),))
     alone = [fit(lambda d=d: make_model("attention-blended", d), d.train, Recipe(recipe.stages, seed=s)).model
              for s, d in enumerate(data)]

@@ -20,8 +20,8 @@ def test_relu_networks_are_matched_to_attentions_size():
 
 
 def test_slope_error_is_zero_for_the_true_lines_and_large_for_a_model_blind_to_z():
-    data = make_dataset("switchboard", seed=1, relationships=4)
-    exact = make_dataset("switchboard", seed=1, relationships=4, noise=0.0)
+    data = make_dataset("switchboard", seed=1, lines=4)
+    exact = make_dataset("switchboard", seed=1, lines=4, noise=0.0)
     truth = Attention(experts=4).start(exact.train.x, exact.train.z, exact.train.y)  # one run per line
     with torch.no_grad():
         truth.key.weight.mul_(100)  # the same borders, a hundred times sharper
@@ -38,7 +38,7 @@ def test_slope_error_is_zero_for_the_true_lines_and_large_for_a_model_blind_to_z
 
 def test_study_writes_its_outputs_and_resumes_without_redoing_runs(tmp_path, capsys):
     out = tmp_path / "study"
-    argv = ["study", "--experts", "2,3", "--seeds", "2", "--out", str(out), "--json"]
+    argv = ["study", "--lines", "2,3", "--seeds", "2", "--out", str(out), "--json"]
     assert main(argv) == 0
     summary = json.loads(capsys.readouterr().out)["models"]
     assert set(summary) == {"attention", "attention-blended", "mlp-1", "mlp-2"}
@@ -68,13 +68,13 @@ def test_study_writes_its_outputs_and_resumes_without_redoing_runs(tmp_path, cap
 def test_study_refuses_what_it_cannot_do(capsys):
     assert main(["study", "--address", "10.0.0.1:6379"]) == 2
     assert "--address goes with --backend ray" in capsys.readouterr().err
-    assert main(["study", "--experts", "0"]) == 2
+    assert main(["study", "--lines", "0"]) == 2
 
 
 def test_ray_backend_gives_the_same_numbers_as_local(tmp_path):
     pytest.importorskip("ray", reason="the ray extra is not installed")  # `make test` installs it
     from graintrain.study import StudyConfig, run_study
-    grid = dict(experts=(2,), seeds=2, points=150)
+    grid = dict(lines=(2,), seeds=2, points=150)
     local = run_study(StudyConfig(out=tmp_path / "local", **grid))
     on_ray = run_study(StudyConfig(out=tmp_path / "ray", backend="ray", **grid))
     strip = lambda rows: sorted((tuple(sorted((k, v) for k, v in r.items() if k != "seconds"))
@@ -84,17 +84,17 @@ def test_ray_backend_gives_the_same_numbers_as_local(tmp_path):
 
 def test_resume_never_reuses_runs_made_with_other_settings(tmp_path):
     from graintrain.study import StudyConfig, run_study
-    small = run_study(StudyConfig(experts=(2,), seeds=1, points=100, out=tmp_path))
-    large = run_study(StudyConfig(experts=(2,), seeds=1, points=200, out=tmp_path))
+    small = run_study(StudyConfig(lines=(2,), seeds=1, points=100, out=tmp_path))
+    large = run_study(StudyConfig(lines=(2,), seeds=1, points=200, out=tmp_path))
     assert {r["points"] for r in small} == {100} and {r["points"] for r in large} == {200}
     assert len(read_rows(tmp_path / "runs.jsonl")) == 8  # both kept; neither mistaken for the other
 
 
 def test_fewer_experts_than_lines_are_shown_against_their_own_lines(capsys):
-    assert main(["fit", "attention", "switchboard", "--experts", "2", "--relationships", "3",
+    assert main(["fit", "attention", "switchboard", "--experts", "2", "--lines", "3",
                  "--json"]) == 0
     experts = json.loads(capsys.readouterr().out)["experts"]
-    data = make_dataset("switchboard", relationships=3)
+    data = make_dataset("switchboard", lines=3)
     assert len(experts["classes"]) == 2
     for name, true_slope in zip(experts["classes"], experts["true_slopes"]):
         assert true_slope == pytest.approx(data.slopes[data.classes.index(name)].item())
@@ -102,7 +102,7 @@ def test_fewer_experts_than_lines_are_shown_against_their_own_lines(capsys):
 
 def test_study_runs_on_a_varied_switchboard_and_says_which(tmp_path, capsys):
     out = tmp_path / "varied"
-    argv = ["study", "--experts", "3", "--seeds", "2", "--regions", "random", "--order", "shuffled",
+    argv = ["study", "--lines", "3", "--seeds", "2", "--regions", "random", "--order", "shuffled",
             "--selector-range=-5,5", "--out", str(out), "--json"]
     assert main(argv) == 0
     summary = json.loads(capsys.readouterr().out)["models"]

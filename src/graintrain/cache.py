@@ -39,7 +39,7 @@ class Run:
     dataset: str
     seed: int = 0
     options: tuple[tuple[str, object], ...] = ()  # model options, e.g. (("hidden", (2,)),)
-    data_options: tuple[tuple[str, object], ...] = ()  # e.g. (("relationships", 5),)
+    data_options: tuple[tuple[str, object], ...] = ()  # e.g. (("lines", 5),)
     recipe: Recipe | None = None
     snapshots: int = 0  # parameter snapshots for a replay, on top of the recipe
 

@@ -62,7 +62,7 @@ class Dataset:
     train: Split
     test: Split
     noise: float
-    classes: tuple[str, ...]  # what each label means: a grain, or a switchboard relationship
+    classes: tuple[str, ...]  # what each label means: a grain, or a switchboard line
     slopes: Tensor  # (C,) the true y-per-x of each class
     intercepts: Tensor  # (C,) the true y at x = 0 of each class
     options: dict = field(default_factory=dict)
@@ -171,15 +171,15 @@ ORDERS = ("sorted", "shuffled")
 MIN_WIDTH = 0.25  # with random widths, no region is narrower than this share of an equal one
 
 
-def switchboard(n: int = 500, noise: float = 0.05, seed: int = 0, relationships: int = 5,
+def switchboard(n: int = 500, noise: float = 0.05, seed: int = 0, lines: int = 5,
                 regions: str = "equal", order: str = "sorted",
                 selector_range: tuple[float, float] = (0.0, 1.0), selector_noise: float = 0.0) -> Dataset:
     """K random lines y = s_k·x + c_k, s ~ U(-3, 3), c ~ U(-1, 1); z ~ U(low, high) picks the line
     whose region of z holds it. Regions are equal or of random width; the lines sit along z in
     order (line 1 lowest) or shuffled; the reading of z may carry Gaussian noise (its standard
     deviation a share of the range), so that near a border it can fall in the neighbour's region."""
-    if relationships < 1:
-        raise ValueError(f"relationships must be at least 1, got {relationships}")
+    if lines < 1:
+        raise ValueError(f"lines must be at least 1, got {lines}")
     if regions not in REGIONS or order not in ORDERS:
         raise ValueError(f"regions is one of {', '.join(REGIONS)} and order one of {', '.join(ORDERS)}")
     low, high = selector_range
@@ -188,7 +188,7 @@ def switchboard(n: int = 500, noise: float = 0.05, seed: int = 0, relationships:
     if high - low < 1e-4 * max(abs(low), abs(high)) or high - low < 1e-30:
         raise ValueError(f"selector_range {low:g},{high:g} is too narrow for its size: z is stored in "
                          "32-bit floats, which could not tell the regions apart")
-    k = relationships
+    k = lines
     gen = torch.Generator().manual_seed(seed)
     slopes = torch.empty(k).uniform_(-3, 3, generator=gen)  # (K,)
     intercepts = torch.empty(k).uniform_(-1, 1, generator=gen)  # (K,)
@@ -227,7 +227,7 @@ def switchboard(n: int = 500, noise: float = 0.05, seed: int = 0, relationships:
     bounds = low + span * torch.stack([edges[:-1], edges[1:]], -1)  # (K, 2) region by position
     owned = torch.empty_like(bounds)
     owned[owner] = bounds  # (K, 2) region by line
-    options = {"relationships": k, "regions": regions, "order": order,
+    options = {"lines": k, "regions": regions, "order": order,
                "selector_range": (float(low), float(high)), "selector_noise": selector_noise}
     return Dataset("switchboard", train, test, noise, classes, slopes, intercepts, options, owned)
 
@@ -247,7 +247,7 @@ def _darkness(count: int, grains: str) -> Option:
 
 
 SWITCHBOARD_OPTIONS = (
-    Option("relationships", "int", 5, "number of hidden lines K", low=1, high=16),
+    Option("lines", "int", 5, "number of hidden lines K", low=1, high=16),
     Option("regions", "choice", "equal", "width of each line's region of z: equal or random",
            choices=REGIONS),
     Option("order", "choice", "sorted", "where the lines sit along z: in order or shuffled",

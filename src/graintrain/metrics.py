@@ -49,7 +49,7 @@ def least_squares_optimum(model: nn.Module, data: Split) -> tuple[float, np.ndar
 
 @dataclass
 class Match:
-    """Experts paired one-to-one with the true relationships so that the worst error is smallest."""
+    """Experts paired one-to-one with the true lines so that the worst error is smallest."""
 
     classes: list[int]  # the true classes that got an expert (all of them unless K < C), in order
     expert: list[int]  # the expert matched to each of those classes

@@ -9,10 +9,10 @@ SW = "switchboard"
 
 # (label, dataset, options): switchboard rows first, then every order of the three grains' darkness.
 VARIANTS: list[tuple[str, str, dict]] = [
-    ("switchboard K=2", SW, {"relationships": 2}),
-    ("switchboard K=3", SW, {"relationships": 3}),
-    ("switchboard K=5", SW, {"relationships": 5}),
-    ("switchboard K=8", SW, {"relationships": 8}),
+    ("switchboard K=2", SW, {"lines": 2}),
+    ("switchboard K=3", SW, {"lines": 3}),
+    ("switchboard K=5", SW, {"lines": 5}),
+    ("switchboard K=8", SW, {"lines": 8}),
     ("K=5 random widths", SW, {"regions": "random"}),
     ("K=5 shuffled", SW, {"order": "shuffled"}),
     ("K=5 shuffled, z in [-1, 1]", SW, {"order": "shuffled", "selector_range": (-1.0, 1.0)}),
@@ -22,7 +22,7 @@ VARIANTS: list[tuple[str, str, dict]] = [
     ("K=5 random, shuffled, z in [-1000, 1000]", SW,
      {"regions": "random", "order": "shuffled", "selector_range": (-1000.0, 1000.0)}),
     ("K=8 random, shuffled, z in [-3, 700]", SW,
-     {"relationships": 8, "regions": "random", "order": "shuffled", "selector_range": (-3.0, 700.0)}),
+     {"lines": 8, "regions": "random", "order": "shuffled", "selector_range": (-3.0, 700.0)}),
     # Readings of z with noise: near a border a point can read as its neighbour's. These break the
     # start's assumption that z alone decides the line, and are here to show where the claim ends.
     ("K=5, z read with noise 0.01", SW, {"selector_noise": 0.01}),

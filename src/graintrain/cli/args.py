@@ -84,13 +84,13 @@ def _dataset_flags(parser: argparse.ArgumentParser, options: list[Option]) -> No
                             help=f"{'/'.join(takers)}: {first.help}")
 
 
-def _data_options(args: argparse.Namespace, dataset: str) -> dict:
+def _data_options(args: argparse.Namespace, dataset: str, skip: tuple[str, ...] = ()) -> dict:
     """The dataset options given on the command line, parsed by the dataset's own declarations."""
     given = {}
     declared = {o.name: o for o in DATASETS[dataset].options}
     names = dict.fromkeys(o.name for spec in DATASETS.values() for o in spec.options)
     for name in names:
-        text = getattr(args, name, None)
+        text = None if name in skip else getattr(args, name, None)
         if text is None:
             continue
         flag = "--" + name.replace("_", "-")
@@ -134,13 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=None, help="port (default 8000)")
     serve.add_argument("--cache", default=None, help="folder of trained models (default ~/.cache/graintrain)")
     study = sub.add_parser("study", help="attention against matched ReLU networks on many switchboards")
-    study.add_argument("--experts", type=_sizes, default=None, help="values of K, e.g. 2,3,5,8 (default)")
+    study.add_argument("--lines", type=_sizes, default=None,
+                       help="values of K, the number of hidden lines, e.g. 2,3,5,8 (default)")
     study.add_argument("--noise", type=_number(0, strict=False), default=0.05, help="noise (default 0.05)")
     study.add_argument("--seeds", type=_whole(1, 1000), default=None, help="switchboards per K (default 20)")
     study.add_argument("--out", default="study", help="folder for the results (default ./study)")
     study.add_argument("--backend", choices=["local", "ray"], default="local")
     study.add_argument("--address", default=None, help="Ray cluster address, with --backend ray")
-    _dataset_flags(study, [o for o in DATASETS["switchboard"].options if o.name != "relationships"])
+    _dataset_flags(study, [o for o in DATASETS["switchboard"].options if o.name != "lines"])
     study.add_argument("--quick", action="store_true", help="a small grid that runs in well under a minute")
     study.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     build = sub.add_parser("build", help="write the article as a static site")

@@ -26,15 +26,15 @@ def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> i
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise UsageError(f"--out {args.out} is a file; the study writes into a folder")
     quick = args.quick
-    config = StudyConfig(experts=args.experts or ((2, 5) if quick else (2, 3, 5, 8)),
+    config = StudyConfig(lines=args.lines or ((2, 5) if quick else (2, 3, 5, 8)),
                          seeds=args.seeds or (3 if quick else 20), noise=args.noise,
                          points=300 if quick else 500, out=Path(args.out), backend=args.backend,
                          address=args.address,
-                         shape=tuple(sorted(_data_options(args, "switchboard").items())))
+                         shape=tuple(sorted(_data_options(args, "switchboard", skip=("lines",)).items())))
     if not args.json:
         table = Table("K", "attention", "mlp-1", "mlp-2", "largest mismatch",
                       title="parameter counts, matched to attention's 4K")
-        for c in count_table(config.experts):
+        for c in count_table(config.lines):
             table.add_row(str(c["K"]), str(c["attention"]), f"{c['mlp-1']} {tuple(c['hidden']['mlp-1'])}",
                           f"{c['mlp-2']} {tuple(c['hidden']['mlp-2'])}", f"{100 * c['worst_mismatch']:.0f}%")
         out.print(table)

@@ -20,7 +20,7 @@ STACK_CHUNK = 64  # models per stacked block: small enough to stay in cache (ben
 class StudyConfig:
     """The grid of the study and where it writes."""
 
-    experts: tuple[int, ...] = (2, 3, 5, 8)  # K, the number of hidden lines (and of experts)
+    lines: tuple[int, ...] = (2, 3, 5, 8)  # K, the number of hidden lines (attention gets K experts)
     seeds: int = 20  # switchboards per K
     noise: float = 0.05
     points: int = 500  # training points per switchboard
@@ -33,7 +33,7 @@ class StudyConfig:
     def key(self) -> str:
         """A name that changes whenever anything that decides the numbers changes."""
         from .. import __version__
-        text = repr((self.experts, self.seeds, self.noise, self.points, self.describe(), __version__))
+        text = repr((self.lines, self.seeds, self.noise, self.points, self.describe(), __version__))
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def describe(self) -> str:
@@ -55,11 +55,11 @@ def matched_hidden(k: int) -> dict[str, tuple[int, ...]]:
     return {"mlp-1": one, "mlp-2": two}
 
 
-def count_table(experts: tuple[int, ...]) -> list[dict]:
+def count_table(lines: tuple[int, ...]) -> list[dict]:
     """Parameter counts of the four models for each K, with the mismatch against attention."""
     rows = []
-    for k in experts:
-        data = make_dataset("switchboard", n=8, seed=0, relationships=k)
+    for k in lines:
+        data = make_dataset("switchboard", n=8, seed=0, lines=k)
         counts = {"attention": num_parameters(make_model("attention", data, experts=k))}
         for name, hidden in matched_hidden(k).items():
             counts[name] = num_parameters(make_model("mlp", data, hidden=hidden))

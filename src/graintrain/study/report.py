@@ -73,10 +73,10 @@ def write_outputs(config: StudyConfig, rows: list[dict], summary: dict) -> list[
     pq.write_table(table, out / "runs.parquet.tmp")
     os.replace(out / "runs.parquet.tmp", out / "runs.parquet")
 
-    counts = count_table(config.experts)
+    counts = count_table(config.lines)
     lines = ["# The switchboard study", "",
              f"{len({(r['K'], r['seed']) for r in rows})} switchboards (K in "
-             f"{', '.join(map(str, config.experts))}, seeds 0 to {config.seeds - 1}, noise "
+             f"{', '.join(map(str, config.lines))}, seeds 0 to {config.seeds - 1}, noise "
              f"{config.noise}; {config.describe()}), four models each. Means with 95% intervals over seeds "
              "(bootstrap percentiles; Wilson for fractions).", "",
              "## Parameter counts", "", "| K | attention | mlp-1 | mlp-2 | largest mismatch |",

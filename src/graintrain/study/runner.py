@@ -36,7 +36,7 @@ def run_cell(k: int, seed: int, noise: float, points: int, skip: frozenset = fro
              shape: dict | None = None) -> list[dict]:
     """Train attention (graintrain's recipe) and the two ReLU networks on one switchboard."""
     torch.set_num_threads(1)
-    data = make_dataset("switchboard", n=points, noise=noise, seed=seed, relationships=k, **(shape or {}))
+    data = make_dataset("switchboard", n=points, noise=noise, seed=seed, lines=k, **(shape or {}))
     hidden = matched_hidden(k)
     plans: dict[str, tuple[Callable, Recipe]] = {
         "attention": (lambda: make_model("attention", data, experts=k), MODELS["attention"].recipe),
@@ -59,7 +59,7 @@ def run_blended(k: int, seeds: tuple[int, ...], noise: float, points: int,
     training them one by one.
     """
     torch.set_num_threads(1)
-    data = [make_dataset("switchboard", n=points, noise=noise, seed=s, relationships=k, **(shape or {}))
+    data = [make_dataset("switchboard", n=points, noise=noise, seed=s, lines=k, **(shape or {}))
             for s in seeds]
     models = []
     for seed, d in zip(seeds, data):
@@ -104,14 +104,14 @@ def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = 
         tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
         os.replace(tmp, path)
     from .. import __version__
-    rows = [r for r in kept if r["K"] in config.experts and r["seed"] < config.seeds
+    rows = [r for r in kept if r["K"] in config.lines and r["seed"] < config.seeds
             and math.isclose(r.get("noise", -1.0), config.noise) and r.get("points") == config.points
             and r.get("version") == __version__
             and r.get("data") == config.describe()]  # rows from another set-up are not reused
     done = {(r["K"], r["seed"], r["model"]) for r in rows}
-    cells = [(k, s) for k, s in itertools.product(config.experts, range(config.seeds))
+    cells = [(k, s) for k, s in itertools.product(config.lines, range(config.seeds))
              if any((k, s, m) not in done for m in MODEL_NAMES)]
-    total = len(config.experts) * config.seeds * len(MODEL_NAMES)  # runs
+    total = len(config.lines) * config.seeds * len(MODEL_NAMES)  # runs
     finished = len(done)
     if on_cell:
         on_cell(finished, total)
@@ -130,7 +130,7 @@ def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = 
         (run_cell, (k, s, config.noise, config.points, frozenset(m for m in MODEL_NAMES if (k, s, m) in done),
                     dict(config.shape)))
         for k, s in cells if any((k, s, m) not in done for m in MODEL_NAMES if m != "attention-blended")]
-    for k in config.experts:  # the plain recipe trains stacked, one group of seeds per K
+    for k in config.lines:  # the plain recipe trains stacked, one group of seeds per K
         seeds = tuple(s for s in range(config.seeds) if (k, s, "attention-blended") not in done)
         if seeds:
             jobs.append((run_blended, (k, seeds, config.noise, config.points, dict(config.shape))))

@@ -79,7 +79,7 @@ def attention_fit(get) -> Figure:
                   lab="model=attention&dataset=three-grains")
 
 
-SW = (("relationships", 5),)
+SW = (("lines", 5),)
 SW_ATTN = Run("attention", "switchboard", data_options=SW, snapshots=REPLAY)
 SW_MLP1 = Run("mlp", "switchboard", data_options=SW, options=(("hidden", (5,)),), snapshots=REPLAY)
 SW_MLP2 = Run("mlp", "switchboard", data_options=SW, options=(("hidden", (3, 2)),), snapshots=REPLAY)
@@ -176,7 +176,7 @@ def blend_vs_compete(get) -> Figure:
                   rows, lab="model=attention-blended&dataset=switchboard")
 
 
-ARTICLE_STUDY = StudyConfig(experts=(2, 3, 5, 8), seeds=10)
+ARTICLE_STUDY = StudyConfig(lines=(2, 3, 5, 8), seeds=10)
 
 
 @figure("study-recovery", ARTICLE_STUDY)

@@ -11,8 +11,8 @@ import torch
 
 from ...cache import Trained
 from ...datasets import FAR_CUPS, GRAINS
-from ...palette import EXPERT_COLOURS as LINE_COLOURS  # one table, shared with the front end
-from ...palette import GRAIN_COLOURS as COLOURS
+from ...palette import EXPERT_COLOURS as LINE_COLOURS  # noqa: F401  one table, shared with the front end
+from ...palette import GRAIN_COLOURS as COLOURS  # noqa: F401
 from ...train import OBJECTIVES, Recipe, Stage, snapshot_model
 
 REPLAY = 21  # snapshots per replay
