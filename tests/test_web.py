@@ -153,3 +153,35 @@ def test_one_colour_table_for_the_figures_the_pages_and_the_lab(site):
     traces = site.figures["attention-weights"].plot["data"]
     assert {t["line"]["color"] for t in traces if t.get("mode") == "lines"} == {
         GRAIN_COLOURS[g] for g in ("white", "brown", "franken")}
+
+
+def _lab_settings(query: str) -> dict:
+    """A figure's lab link read the way lab.js reads it: numbers as numbers, lists split at commas."""
+    from urllib.parse import parse_qsl
+    from graintrain import DATASETS
+
+    def number(text: str):
+        for kind in (int, float):
+            try:
+                return kind(text)
+            except ValueError:
+                pass
+        return text
+    lists = {"hidden"} | {o.name for spec in DATASETS.values() for o in spec.options if o.kind == "floats"}
+    return {k: [number(p) for p in v.split(",")] if k in lists else number(v) for k, v in parse_qsl(query)}
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_each_figure_links_to_a_lab_run_that_trains_exactly_its_run(site, name):
+    from graintrain.cache import Run
+    from graintrain.models import recipe_for
+    from graintrain.web.jobs import JobSettings
+    settings = JobSettings(**_lab_settings(site.figures[name].lab))
+    recipe = recipe_for(settings.model, seed=settings.seed, restarts=settings.restarts, steps=settings.steps,
+                        lr=settings.lr, optimizer=settings.optimizer, objective=settings.objective)
+    lab_run = (settings.model, settings.dataset, settings.seed, settings.options(), settings.data_options(),
+               recipe.stages, recipe.restarts)
+    figure_runs = [(r.model, r.dataset, r.seed, dict(r.options), dict(r.data_options),
+                    r.resolved_recipe().stages, r.resolved_recipe().restarts)
+                   for r in FIGURES[name].runs if isinstance(r, Run)]
+    assert lab_run in figure_runs, (site.figures[name].lab, figure_runs)

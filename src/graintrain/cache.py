@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+from urllib.parse import urlencode
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +56,26 @@ class Run:
         text = repr((self.model, self.dataset, self.seed, self.options, self.data_options,
                      self.resolved_recipe(), __version__))
         return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def query(self) -> str:
+        """The lab's query string that trains exactly this run: its settings, and its recipe as the
+        one stage the lab can set when it is not the model's own (replay snapshots aside)."""
+        params: dict[str, object] = {"model": self.model, "dataset": self.dataset}
+        if self.seed:
+            params["seed"] = self.seed
+        for name, value in (*self.options, *self.data_options):
+            params[name] = ",".join(f"{v:g}" for v in value) if isinstance(value, tuple) else value
+        own = MODELS[self.model].recipe
+        if self.recipe is not None and (self.recipe.stages, self.recipe.restarts) != (own.stages, own.restarts):
+            if len(self.recipe.stages) != 1:
+                raise ValueError("the lab sets a recipe of one stage; this run has "
+                                 f"{len(self.recipe.stages)}")
+            stage = self.recipe.stages[0]
+            params |= {"optimizer": stage.optimizer, "objective": stage.objective, "steps": stage.steps,
+                       "lr": f"{stage.step_size:g}"}
+            if self.recipe.restarts != own.restarts:
+                params["restarts"] = self.recipe.restarts
+        return urlencode(params)
 
     def data(self) -> Dataset:
         """The run's dataset, rebuilt from its seed."""

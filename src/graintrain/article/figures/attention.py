@@ -56,7 +56,7 @@ def attention_weights(get) -> Figure:
                                           for k in range(3)}),
                   {"darkness": _values(DARK), **{f"weight expert {j + 1}": _values(w[:, j])
                                                  for j in range(w.shape[1])}},
-                  lab="model=attention&dataset=three-grains")
+                  lab=ATTN3.query())
 
 
 @figure("attention-fit", ATTN3)
@@ -76,7 +76,7 @@ def attention_fit(get) -> Figure:
                    ("RMS error at 10 cups", f"{mse(t.model, far) ** 0.5:.3f}")],
                   replay([t], _grain_line_frames(t, offset, x=FAR)),
                   _fit_table(t, "attention"),
-                  lab="model=attention&dataset=three-grains")
+                  lab=ATTN3.query())
 
 
 SW = (("lines", 5),)
@@ -128,7 +128,7 @@ def switchboard(get) -> Figure:
                   {"x": _values(near.x), "z": _values(near.z), "y": _values(near.y),
                    **{n: _values(_predict(r.model, near.x, near.z))
                       for n, r in zip(("attention", "relu 5", "relu 3-2"), runs)}},
-                  lab="model=attention&dataset=switchboard")
+                  lab=SW_ATTN.query())
 
 
 COMPARE_SEEDS = range(10)
@@ -173,13 +173,13 @@ def blend_vs_compete(get) -> Figure:
                    ("noise floor σ²", f"{data.noise ** 2:.4f}")],
                   replay([blend], lambda ms: {first_expert + j: {"y": [_values(v)]} for j, v in enumerate(
                       ms[0].experts(x, torch.zeros_like(x))[1].detach().T)}),
-                  rows, lab="model=attention-blended&dataset=switchboard")
+                  rows, lab=SW_BLEND[0].query())
 
 
 ARTICLE_STUDY = StudyConfig(lines=(2, 3, 5, 8), seeds=10)
 
 
-@figure("study-recovery", ARTICLE_STUDY)
+@figure("study-recovery", ARTICLE_STUDY, SW_CHOOSE[0])  # links to one of its cells
 def study_recovery(get) -> Figure:
     """How often each attention recipe recovers the lines, and every model's slope error, by K."""
     summary = get(ARTICLE_STUDY)
@@ -209,7 +209,7 @@ def study_recovery(get) -> Figure:
                    ("experts recovered", f"graintrain's recipe {overall['attention']['recovered']['mean']:.0%}, "
                                          f"plain recipe {overall['attention-blended']['recovered']['mean']:.0%}"),
                    ("slope error", ", ".join(f"{n} {overall[n]['slope_error']['mean']:.3f}" for n in overall))],
-                  [], table, lab="model=attention&dataset=switchboard")
+                  [], table, lab=SW_CHOOSE[0].query())
 
 
 # Where the claim holds: every data variant, ten seeds each ---------------------------------------
@@ -247,4 +247,4 @@ def attention_variants(get) -> Figure:
                    ("held-out MSE ≤ 1.3σ²", f"{sum(counts['at the floor'])} of {runs} runs"),
                    ("reachable with midpoint borders", f"{sum(counts['reachable'])} of {runs} runs")],
                   [], {"data": labels, **counts},
-                  lab="model=attention&dataset=switchboard&order=shuffled&selector_range=-40,-30")
+                  lab=VARIANT_RUNS["K=5 random, shuffled, z in [-40, -30]"][0].query())

@@ -54,7 +54,7 @@ def white_line(get) -> Figure:
                   replay([t], lambda ms: {1: {"y": [line(ms[0])]}}),
                   {"cups": _values(t.data.train.x), "water": _values(t.data.train.y),
                    "fitted": _values(_predict(t.model, t.data.train.x, t.data.train.z))},
-                  lab="model=line&dataset=white")
+                  lab=WHITE_GD.query())
 
 
 @figure("line-refresher", WHITE_GD)
@@ -75,7 +75,7 @@ def line_refresher(get) -> Figure:
                   {"cups": _values(x), "water": _values(y)},
                   controls={"kind": "refresher", "x": _values(x), "y": _values(y), "trace": 1,
                             "w": 1.0, "b": 0.5, "best": [round(w, 4), round(b, 4)]},
-                  lab="model=line&dataset=white")
+                  lab=WHITE_GD.query())
 
 
 # Chapters 2 and 3: brown rice, and one line for both -----------------------------------------------
@@ -105,7 +105,7 @@ def brown_line(get) -> Figure:
                   replay([brown], lambda ms: {3: {"y": [line(ms[0])]}}),
                   {"cups": _values(brown.data.train.x), "brown water": _values(brown.data.train.y),
                    "white water": _values(white.data.train.y)},
-                  lab="model=line&dataset=brown")
+                  lab=BROWN_GD.query())
 
 
 @figure("one-line", BOTH_GD)
@@ -122,4 +122,4 @@ def one_line(get) -> Figure:
                    ("held-out MSE", f"{mse(t.model, near):.3f}")],
                   replay([t], lambda ms: {2: {"y": [line(ms[0])]}}),
                   _fit_table(t, "fitted"),
-                  lab="model=line&dataset=white%2Bbrown")
+                  lab=BOTH_GD.query())

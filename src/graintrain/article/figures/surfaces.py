@@ -52,7 +52,7 @@ def plane_3d(get) -> Figure:
                    ("noise floor σ²", f"{t.data.noise ** 2:.3f}")],
                   replay([t], lambda ms: {2: {"z": [_surface(ms[0])]}}),
                   _fit_table(t, "plane"),
-                  lab="model=plane&dataset=white%2Bbrown")
+                  lab=PLANE_GD.query())
 
 
 MLP2 = Run("mlp", "white+brown", options=(("hidden", (2,)),), snapshots=REPLAY)
@@ -100,7 +100,7 @@ def relu_pieces(get) -> Figure:
                                                         p.shape[1]: {"y": [_values(y)]}})(*parts(ms[0]))),
                   {"cups": _values(x), "network": _values(y),
                    **{f"unit {j + 1}": _values(pieces[:, j]) for j in range(pieces.shape[1])}},
-                  lab="model=mlp&dataset=white%2Bbrown&hidden=10")
+                  lab=MLP10.query())
 
 
 @figure("relu-3d", MLP2, MLP10)
@@ -128,7 +128,7 @@ def relu_3d(get) -> Figure:
                   {"cups": _values(near.x), "darkness": _values(near.z), "water": _values(near.y),
                    "2 units": _values(_predict(two.model, near.x, near.z)),
                    "10 units": _values(_predict(ten.model, near.x, near.z))},
-                  lab="model=mlp&dataset=white%2Bbrown&hidden=2")
+                  lab=MLP2.query())
 
 
 @figure("relu-far", MLP2, MLP10, SIGMA_PI)
@@ -164,7 +164,7 @@ def relu_far(get) -> Figure:
                                   f"{num_parameters(sp.model)}")],
                   replay([two, ten], lambda ms: {i: {"y": [_values(_predict(ms[k], FAR, torch.full_like(FAR, d)))]}
                                                  for i, k, d in moving}),
-                  rows, lab="model=mlp&dataset=white%2Bbrown&hidden=10")
+                  rows, lab=MLP10.query())
 
 
 @figure("sigma-pi-3d", SIGMA_PI)
@@ -189,7 +189,7 @@ def sigma_pi_3d(get) -> Figure:
                   replay([t], lambda ms: {3: {"z": [_surface(ms[0])]}}),
                   {"cups": _values(half.x), "darkness": _values(half.z), "water": _values(half.y),
                    "sigma-pi": _values(_predict(t.model, half.x, half.z))},
-                  lab="model=sigma-pi&dataset=bran")
+                  lab=SIGMA_PI.query())
 
 
 # Chapter 7: the franken-grain ----------------------------------------------------------------------
@@ -221,4 +221,4 @@ def franken(get) -> Figure:
                       for k, g in enumerate(("white", "brown", "franken"))}),
                   {"cups": _values(fr.x), "water": _values(fr.y),
                    "sigma-pi": _values(_predict(t.model, fr.x, fr.z))},
-                  lab="model=sigma-pi&dataset=bran")
+                  lab=SIGMA_PI.query())

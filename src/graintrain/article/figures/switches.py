@@ -55,7 +55,7 @@ def classifier(get) -> Figure:
                    ("test accuracy", f"{accuracy(t.model, t.data.test):.3f}")],
                   replay([t], lambda ms: {k: {"y": [_values(probs(ms[0])[:, k])]} for k in range(3)}),
                   {"darkness": _values(DARK), **{f"p {g}": _values(p[:, k]) for k, g in enumerate(t.data.classes)}},
-                  lab="model=classifier&dataset=three-grains")
+                  lab=CLASSIFIER.query())
 
 
 def _grain_lines(fig, t, x=CUPS):
@@ -85,7 +85,7 @@ def pipeline(get) -> Figure:
                    ("train MSE", f"{mse(t.model, t.data.train):.4f}")],
                   replay([t], _grain_line_frames(t, 3)),
                   _fit_table(t, "pipeline"),
-                  lab="model=pipeline&dataset=three-grains")
+                  lab=PIPELINE.query())
 
 
 @figure("relu-switch", SWITCH)
@@ -120,7 +120,7 @@ def relu_switch(get) -> Figure:
                   controls={"kind": "switch", "steps": steps, "cups": cups, "grid": grid,
                             "passed": [[_values(passed[g, c]) for c in range(len(cups))]
                                        for g in range(len(grid))]},
-                  lab="model=relu-switch&dataset=three-grains")
+                  lab=SWITCH.query())
 
 
 ATTN3 = Run("attention", "three-grains", snapshots=REPLAY)
@@ -157,4 +157,4 @@ def diode_transistor(get) -> Figure:
     return Figure("diode-transistor", _json(fig),
                   [("ReLU unit", "white-rice unit of the hand-set switch"),
                    ("attention expert", "white-rice expert of the trained attention")],
-                  [], rows, lab="model=attention&dataset=three-grains")
+                  [], rows, lab=ATTN3.query())
