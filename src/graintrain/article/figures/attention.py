@@ -13,19 +13,8 @@ from ...models import num_parameters
 from ...study import RECOVERED, StudyConfig
 from ...variants import VARIANTS, tolerance
 from . import Figure, figure
-from .plot import (
-    COLOURS,
-    FAR,
-    LINE_COLOURS,
-    REPLAY,
-    _fit_table,
-    _json,
-    _layout,
-    _predict,
-    _scatter_grains,
-    _values,
-    replay,
-)
+from .plot import (COLOURS, FAR, LINE_COLOURS, REPLAY, _fit_table, _json, _layout, _predict,
+                   _scatter_grains, _values, replay)
 from .switches import ATTN3, DARK, _grain_line_frames, _grain_lines
 
 # Chapter 9: attention --------------------------------------------------------------------------------

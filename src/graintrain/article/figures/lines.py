@@ -9,20 +9,8 @@ from ...cache import Run, Trained
 from ...metrics import mse
 from ...models import num_parameters
 from . import Figure, figure
-from .plot import (
-    COLOURS,
-    CUPS,
-    LINE_COLOURS,
-    REPLAY,
-    _fit_table,
-    _gd,
-    _json,
-    _layout,
-    _predict,
-    _scatter_grains,
-    _values,
-    replay,
-)
+from .plot import (COLOURS, CUPS, LINE_COLOURS, REPLAY, _fit_table, _gd, _json, _layout, _predict,
+                   _scatter_grains, _values, replay)
 
 # Chapter 1: a line ---------------------------------------------------------------------------------
 

@@ -11,26 +11,8 @@ from ...datasets import FAR_CUPS, GRAINS
 from ...metrics import mse
 from ...models import num_parameters
 from . import Figure, figure
-from .plot import (
-    COLOURS,
-    CUPS,
-    FAR,
-    GX,
-    GZ,
-    LINE_COLOURS,
-    REPLAY,
-    _fit_table,
-    _gd,
-    _json,
-    _layout,
-    _predict,
-    _scatter3d,
-    _scatter_grains,
-    _scene,
-    _surface,
-    _values,
-    replay,
-)
+from .plot import (COLOURS, CUPS, FAR, GX, GZ, LINE_COLOURS, REPLAY, _fit_table, _gd, _json,
+                   _layout, _predict, _scatter3d, _scatter_grains, _scene, _surface, _values, replay)
 
 PLANE_GD = Run("plane", "white+brown", recipe=_gd(300), snapshots=REPLAY)
 

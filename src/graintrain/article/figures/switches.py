@@ -12,18 +12,8 @@ from ...metrics import accuracy, match_experts, mse
 from ...models import hand_set, num_parameters
 from ...train import Recipe, Stage
 from . import Figure, figure
-from .plot import (
-    COLOURS,
-    CUPS,
-    REPLAY,
-    _fit_table,
-    _json,
-    _layout,
-    _predict,
-    _scatter_grains,
-    _values,
-    replay,
-)
+from .plot import (COLOURS, CUPS, REPLAY, _fit_table, _json, _layout, _predict, _scatter_grains,
+                   _values, replay)
 
 # Chapter 8: classifier, pipeline, ReLU switch ------------------------------------------------------
 
