@@ -1,126 +1,27 @@
-"""Training jobs for the lab: validated settings, a bounded queue, and a stream of progress events.
+"""Training jobs for the lab: a bounded queue of validated runs, and a stream of progress events.
 
 Jobs train in a pool of threads, one per core. Each job's progress callback is where it is paused,
-stopped, or held to its time limit, so a stop takes effect at the next training step.
+stopped, or held to its time limit, so a stop takes effect at the next training step. The settings
+live in ``run_settings.py`` and what a job streams in ``progress.py``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import io
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from ..datasets import DATASETS, Dataset, dataset_options, make_dataset
-from ..upload import from_csv
-from ..options import Option
 from ..metrics import evaluate
-from ..models import MODELS, make_model, num_parameters, recipe_for
-from ..train import OBJECTIVES, OPTIMIZERS, SEEDING, check, fit
+from ..models import make_model, num_parameters, recipe_for
+from ..train import SEEDING, check, fit
+from .progress import points, snapshot, state_dict_bytes, state_dict_json  # noqa: F401  re-exported
+from .run_settings import UPLOAD, JobSettings  # noqa: F401  re-exported
 
-UPLOAD = "upload"
-MAX_UPLOAD = 2_000_000  # characters of CSV
 UPDATE_SECONDS = 0.05  # at most this long between streamed updates: 20 a second
-GRID = 21  # points per axis of the streamed fitted function
-
-
-def _field(option: Option) -> tuple:
-    """A pydantic field for a registry option: its type and bounds, None when not given."""
-    bounds = {k: v for k, v in (("ge", option.low), ("le", option.high)) if v is not None}
-    if option.kind == "choice":
-        kind: object = Literal[option.choices]  # type: ignore[valid-type]
-    elif option.kind == "floats":
-        kind = Annotated[list[Annotated[float, Field(allow_inf_nan=False, **bounds)]],
-                         Field(min_length=option.length or 1, max_length=option.length or 16)]
-    else:
-        kind = Annotated[int, Field(strict=True, **bounds)] if option.kind == "int" else \
-            Annotated[float, Field(allow_inf_nan=False, **bounds)]
-    return kind | None, Field(None, description=option.help)
-
-
-def _merged(name: str) -> Option:
-    """One declaration for an option that several datasets declare (darkness: one reading per grain,
-    so its length is left for each dataset's own check)."""
-    same = [o for spec in DATASETS.values() for o in spec.options if o.name == name]
-    lengths = {o.length for o in same}
-    return same[0] if len(lengths) == 1 else dataclasses.replace(same[0], length=None)
-
-
-# Every dataset option of the registry, as a field of the lab's settings.
-DATASET_FIELDS = {name: _field(_merged(name))
-                  for name in dict.fromkeys(o.name for spec in DATASETS.values() for o in spec.options)}
-
-
-class _Settings(BaseModel):
-    """Everything that decides a lab run. The same settings train the same numbers."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    model: Literal[tuple(MODELS)]  # type: ignore[valid-type]
-    dataset: Literal[(*DATASETS, UPLOAD)]  # type: ignore[valid-type]
-    csv: str | None = Field(None, max_length=MAX_UPLOAD, description="CSV text when dataset is upload")
-    hidden: list[Annotated[int, Field(ge=1, le=256)]] | None = Field(None, min_length=1, max_length=4)
-    experts: int | None = Field(None, ge=1, le=16)
-    optimizer: Literal[OPTIMIZERS] | None = None  # type: ignore[valid-type]
-    objective: Literal[tuple(OBJECTIVES)] | None = None  # type: ignore[valid-type]
-    lr: float | None = Field(None, gt=0, le=10)
-    steps: int | None = Field(None, ge=1, le=20_000)
-    restarts: int | None = Field(None, ge=1, le=10)
-    seed: int = Field(0, ge=0, le=2**31 - 1)
-    noise: float | None = Field(None, ge=0, le=5)
-    n: int | None = Field(None, ge=4, le=20_000)
-
-    @model_validator(mode="after")
-    def _fits_together(self) -> "_Settings":
-        spec = MODELS[self.model]
-        for option in ("hidden", "experts"):
-            if getattr(self, option) is not None and option not in spec.options:
-                raise ValueError(f"{option} applies to "
-                                 f"{', '.join(m for m, s in MODELS.items() if option in s.options)}, "
-                                 f"not to {self.model}")
-        if self.dataset == UPLOAD and not self.csv:
-            raise ValueError("dataset upload needs the CSV text in csv")
-        if self.dataset == UPLOAD:
-            data = from_csv(self.csv, seed=self.seed)  # a CSVError names the line and column
-            learns_labels = any(st.objective in ("cross-entropy", "labelled") for st in spec.recipe.stages)
-            if learns_labels and data.classes == ("data",):
-                raise ValueError(f"{self.model} learns classes: the CSV needs a label column")
-        if self.dataset != UPLOAD and self.csv is not None:
-            raise ValueError("csv is only read when dataset is upload")
-        if self.dataset != UPLOAD:
-            dataset_options(self.dataset, self.data_options())  # options that do not apply, named
-            self.data()  # and values that only this dataset can judge (how many readings, LOW < HIGH)
-        elif self.data_options():
-            raise ValueError(f"{', '.join(self.data_options())} applies to generated data, not to upload")
-        return self
-
-    def data_options(self) -> dict:
-        """The dataset options these settings give (only the ones set)."""
-        return {k: (tuple(v) if isinstance(v, list) else v) for k in DATASET_FIELDS
-                if (v := getattr(self, k, None)) is not None}
-
-    def data(self) -> Dataset:
-        """The dataset these settings name (or upload)."""
-        if self.dataset == UPLOAD:
-            return from_csv(self.csv, seed=self.seed)
-        return make_dataset(self.dataset, n=self.n, noise=self.noise, seed=self.seed,
-                            **self.data_options())
-
-    def options(self) -> dict:
-        """The model options these settings give (only the ones set)."""
-        return {k: (tuple(v) if k == "hidden" else v) for k in MODELS[self.model].options
-                if (v := getattr(self, k, None)) is not None}
-
-
-JobSettings = create_model("JobSettings", __base__=_Settings, __doc__=_Settings.__doc__,
-                           **DATASET_FIELDS)
 
 
 class Stopped(Exception):
@@ -290,51 +191,3 @@ class JobManager:
                    "seconds": time.monotonic() - began, "kept_start": result.best,
                    **scores, **snapshot(result.model, data)}
         job.finish("done", summary)
-
-
-def _round(t: torch.Tensor) -> list:
-    return [[round(float(v), 4) for v in row] for row in t] if t.dim() == 2 else [round(float(v), 4) for v in t]
-
-
-def points(data: Dataset) -> dict:
-    """The training points, for the page to plot once."""
-    return {"x": _round(data.train.x), "z": _round(data.train.z), "y": _round(data.train.y),
-            "label": data.train.label.tolist()}
-
-
-@torch.no_grad()
-def snapshot(model: torch.nn.Module, data: Dataset) -> dict:
-    """The model's current fitted function: a surface over (x, z), and for each class a curve at its
-    typical z; for attention, its weights over z; for a classifier, its probabilities over z."""
-    x_all, z_all = data.train.x, data.train.z
-    xs = torch.linspace(float(x_all.min()), float(x_all.max()), GRID)  # (G,)
-    zs = torch.linspace(float(z_all.min()), float(z_all.max()), GRID)  # (G,) the selector's own range
-    out: dict = {"grid": {"x": _round(xs), "z": _round(zs)}}
-    if hasattr(model, "probabilities"):
-        out["probabilities"] = _round(model.probabilities(zs).T)  # (C, G)
-        return out
-    gx, gz = torch.meshgrid(xs, zs, indexing="xy")  # (G, G): rows follow z
-    out["surface"] = _round(model(gx.flatten(), gz.flatten()).reshape(GRID, GRID))
-    curves = []
-    for k in range(data.num_classes):
-        members = data.train.z[data.train.label == k]
-        level = float(members.median()) if len(members) else float(z_all.median())
-        curves.append({"z": round(level, 4), "y": _round(model(xs, torch.full_like(xs, level)))})
-    out["curves"] = curves
-    if hasattr(model, "experts"):
-        model(torch.zeros_like(zs), zs)
-        out["weights"] = _round(model.weights.T)  # (K, G) attention weights over z
-    return out
-
-
-def state_dict_bytes(model: torch.nn.Module) -> bytes:
-    """The model's parameters as a PyTorch state_dict file."""
-    buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
-    return buffer.getvalue()
-
-
-def state_dict_json(model: torch.nn.Module) -> dict:
-    """The model's parameters as JSON: name -> nested lists."""
-    return {name: t.tolist() for name, t in model.state_dict().items()}
-

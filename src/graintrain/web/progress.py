@@ -1,0 +1,58 @@
+"""What a lab job streams and exports: the training points, the fitted function, the parameters."""
+
+from __future__ import annotations
+
+import io
+
+import torch
+
+from ..datasets import Dataset
+
+GRID = 21  # points per axis of the streamed fitted function
+
+
+def _round(t: torch.Tensor) -> list:
+    return [[round(float(v), 4) for v in row] for row in t] if t.dim() == 2 else [round(float(v), 4) for v in t]
+
+
+def points(data: Dataset) -> dict:
+    """The training points, for the page to plot once."""
+    return {"x": _round(data.train.x), "z": _round(data.train.z), "y": _round(data.train.y),
+            "label": data.train.label.tolist()}
+
+
+@torch.no_grad()
+def snapshot(model: torch.nn.Module, data: Dataset) -> dict:
+    """The model's current fitted function: a surface over (x, z), and for each class a curve at its
+    typical z; for attention, its weights over z; for a classifier, its probabilities over z."""
+    x_all, z_all = data.train.x, data.train.z
+    xs = torch.linspace(float(x_all.min()), float(x_all.max()), GRID)  # (G,)
+    zs = torch.linspace(float(z_all.min()), float(z_all.max()), GRID)  # (G,) the selector's own range
+    out: dict = {"grid": {"x": _round(xs), "z": _round(zs)}}
+    if hasattr(model, "probabilities"):
+        out["probabilities"] = _round(model.probabilities(zs).T)  # (C, G)
+        return out
+    gx, gz = torch.meshgrid(xs, zs, indexing="xy")  # (G, G): rows follow z
+    out["surface"] = _round(model(gx.flatten(), gz.flatten()).reshape(GRID, GRID))
+    curves = []
+    for k in range(data.num_classes):
+        members = data.train.z[data.train.label == k]
+        level = float(members.median()) if len(members) else float(z_all.median())
+        curves.append({"z": round(level, 4), "y": _round(model(xs, torch.full_like(xs, level)))})
+    out["curves"] = curves
+    if hasattr(model, "experts"):
+        model(torch.zeros_like(zs), zs)
+        out["weights"] = _round(model.weights.T)  # (K, G) attention weights over z
+    return out
+
+
+def state_dict_bytes(model: torch.nn.Module) -> bytes:
+    """The model's parameters as a PyTorch state_dict file."""
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    return buffer.getvalue()
+
+
+def state_dict_json(model: torch.nn.Module) -> dict:
+    """The model's parameters as JSON: name -> nested lists."""
+    return {name: t.tolist() for name, t in model.state_dict().items()}
