@@ -3,9 +3,10 @@
 With a linear key on a single selector, softmax(K(z)) can only give each expert one interval of z, in
 order of the key weights. So the best place to start is the split of the sorted data into K runs
 that minimises the squared error of one least-squares line y = s·x + c per run: segmented
-regression, solved exactly by dynamic programming (Bellman 1961) over a coarse grid of cuts, then
-refined point by point. Nothing here knows the data's range, the widths of its regions or their
-order; it reads them from the points.
+regression, solved exactly by dynamic programming (Bellman 1961) over every place a cut can fall
+(for large data, over a coarse grid first and then again with every cut near that answer). Nothing
+here knows the data's range, the widths of its regions or their order; it reads them from the
+points.
 """
 
 from __future__ import annotations
