@@ -81,11 +81,11 @@ def main() -> None:
     torch.set_num_threads(1)
     data = [make_dataset("switchboard", seed=s, lines=5) for s in range(args.models)]
     recipe = Recipe((Stage("mse", "adam", steps=args.steps, lr=0.05),))
-    fit(lambda: make_model("attention", data[0]), data[0].train, Recipe(recipe.stages))  # warm-up
+    fit(lambda: make_model("attention-blended", data[0]), data[0].train, Recipe(recipe.stages))  # warm-up
 
     began = time.perf_counter()
     for s in range(args.baseline_models):
-        fit(lambda s=s: make_model("attention", data[s]), data[s].train, Recipe(recipe.stages, seed=s))
+        fit(lambda s=s: make_model("attention-blended", data[s]), data[s].train, Recipe(recipe.stages, seed=s))
     per_model = (time.perf_counter() - began) / args.baseline_models
     print(f"one at a time (graintrain.fit): {per_model:.3f} s per model "
           f"-> {per_model * args.models:.1f} s for {args.models} models (baseline, 1.0x)")
@@ -94,14 +94,14 @@ def main() -> None:
     for chunk in (args.models, 64, 16):
         if chunk > args.models:
             continue
-        models = [make_model("attention", d) for d in data]
+        models = [make_model("attention-blended", d) for d in data]
         began = time.perf_counter()
-        fit_stacked(models, x, z, y, steps=args.steps, chunk=chunk)
+        fit_stacked(models, x, z, y, Recipe((Stage("mse", "adam", steps=args.steps, lr=0.05),)), chunk=chunk)
         took = time.perf_counter() - began
         print(f"stacked, chunks of {chunk:3d} models: {took:7.2f} s for {args.models} models "
               f"-> {per_model * args.models / took:5.1f}x")
     for chunk in (args.models, 64):
-        models = [make_model("attention", d) for d in data]
+        models = [make_model("attention-blended", d) for d in data]
         began = time.perf_counter()
         fit_vmap(models, x, z, y, steps=args.steps, chunk=chunk)
         took = time.perf_counter() - began

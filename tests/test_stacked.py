@@ -1,5 +1,6 @@
 """Stacked training gives each model the same steps it would take alone."""
 
+import pytest
 import torch
 
 from graintrain import Recipe, Stage, fit, make_dataset, make_model
@@ -17,9 +18,19 @@ def test_stacked_adam_matches_separate_runs():
         starts.append(make_model("attention-blended", d))
     initial = starts[0].value.weight.detach().clone()
     x, z, y = (torch.stack([getattr(d.train, k) for d in data]) for k in "xzy")  # (M, N)
-    together = fit_stacked(starts, x, z, y, steps=300, chunk=3)  # chunks of 3 and 1
+    together = fit_stacked(starts, x, z, y, recipe, chunk=3)  # chunks of 3 and 1
     for a, b in zip(alone, together):
         for p, q in zip(a.parameters(), b.parameters()):
             assert torch.allclose(p, q, atol=1e-4), (p, q)
     moved = (together[0].value.weight - initial).abs().max()
     assert moved > 0.1  # training really happened
+
+
+def test_stacking_refuses_what_it_cannot_reproduce():
+    data = make_dataset("switchboard", seed=0, lines=2, n=50)
+    model = make_model("attention-blended", data)
+    x, z, y = (getattr(data.train, k)[None] for k in "xzy")  # (1, N)
+    with pytest.raises(ValueError, match="Adam on the mse objective"):
+        fit_stacked([model], x, z, y, Recipe((Stage("mixture", "lbfgs", steps=5),)))
+    with pytest.raises(ValueError, match="raw z"):
+        fit_stacked([make_model("attention", data)], x, z, y, Recipe((Stage("mse", "adam", steps=5),)))

@@ -65,9 +65,8 @@ def run_blended(k: int, seeds: tuple[int, ...], noise: float, points: int,
     for seed, d in zip(seeds, data):
         models.append(seeded_build(lambda d=d: make_model("attention-blended", d, experts=k), seed))
     x, z, y = (torch.stack([getattr(d.train, a) for d in data]) for a in "xzy")  # (M, N)
-    stage = MODELS["attention-blended"].recipe.stages[0]
     began = time.perf_counter()
-    fit_stacked(models, x, z, y, steps=stage.steps, lr=stage.lr, chunk=STACK_CHUNK)
+    fit_stacked(models, x, z, y, MODELS["attention-blended"].recipe, chunk=STACK_CHUNK)
     seconds = (time.perf_counter() - began) / len(seeds)
     return [_row(k, s, "attention-blended", m, d, seconds) for s, m, d in zip(seeds, models, data)]
 
