@@ -178,13 +178,7 @@ def switchboard(n: int = 500, noise: float = 0.05, seed: int = 0, lines: int = 5
     whose region of z holds it. Regions are equal or of random width; the lines sit along z in
     order (line 1 lowest) or shuffled; the reading of z may carry Gaussian noise (its standard
     deviation a share of the range), so that near a border it can fall in the neighbour's region."""
-    if lines < 1:
-        raise ValueError(f"lines must be at least 1, got {lines}")
-    if regions not in REGIONS or order not in ORDERS:
-        raise ValueError(f"regions is one of {', '.join(REGIONS)} and order one of {', '.join(ORDERS)}")
-    low, high = selector_range
-    if not low < high:
-        raise ValueError(f"selector_range needs LOW < HIGH, got {low:g},{high:g}")
+    low, high = selector_range  # lines, regions, order and LOW < HIGH: checked by SWITCHBOARD_OPTIONS
     if high - low < 1e-4 * max(abs(low), abs(high)) or high - low < 1e-30:
         raise ValueError(f"selector_range {low:g},{high:g} is too narrow for its size: z is stored in "
                          "32-bit floats, which could not tell the regions apart")

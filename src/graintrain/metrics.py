@@ -90,14 +90,15 @@ def midpoint_mse(data: Dataset, split: Split) -> float:
 @torch.no_grad()
 def slope_error(model: nn.Module, data: Dataset) -> float:
     """How faithfully a model follows each line: within each class's own region of z (read from the
-    data, away from its borders), the model's slope in x (a central difference over x in [−1, 1])
-    against the true slope, as a mean absolute error over the classes."""
+    data, away from its borders), the model's slope in x (a central difference across the training
+    range of x) against the true slope, as a mean absolute error over the classes."""
     errors = []
+    low_x, high_x = data.train.x.min().item(), data.train.x.max().item()
+    x = torch.linspace(low_x, high_x, 11)  # (11,) the measured range, read from the data
+    step = 0.025 * (high_x - low_x) or 0.05
     for (low, high), slope in zip(data.regions.tolist(), data.slopes.tolist()):
         z = low + (high - low) * torch.linspace(0.1, 0.9, 9)  # (9,) inside the region, off its borders
-        x = torch.linspace(-1, 1, 11)  # (11,)
         gz, gx = torch.meshgrid(z, x, indexing="ij")  # (9, 11)
-        step = 0.05
         rise = model(gx.flatten() + step, gz.flatten()) - model(gx.flatten() - step, gz.flatten())  # (99,)
         errors.append((rise / (2 * step) - slope).abs().mean().item())
     return sum(errors) / len(errors)

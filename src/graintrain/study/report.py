@@ -39,7 +39,8 @@ def summarise(rows: list[dict]) -> dict:
     """{"models": {name: {metric: {"mean", "ci"}}}} over every run, plus per-K breakdowns."""
     out: dict = {"models": {}, "by_K": {}}
     for name in MODEL_NAMES:
-        mine = [r for r in rows if r["model"] == name]
+        # In (K, seed) order: runs finish in any order, and the seeded bootstrap should not see it.
+        mine = sorted((r for r in rows if r["model"] == name), key=lambda r: (r["K"], r["seed"]))
         if not mine:
             continue
         out["models"][name] = {m: mean_ci([float(r[m]) for r in mine]) for m in METRICS}

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from ..datasets import DATASETS, Dataset, dataset_options, make_dataset
+from ..datasets import DATASETS, Dataset, make_dataset
 from ..models import MODELS
 from ..options import Option
 from ..train import OBJECTIVES, OPTIMIZERS
@@ -81,8 +81,7 @@ class _Settings(BaseModel):
         if self.dataset != UPLOAD and self.csv is not None:
             raise ValueError("csv is only read when dataset is upload")
         if self.dataset != UPLOAD:
-            dataset_options(self.dataset, self.data_options())  # options that do not apply, named
-            self.data()  # and values that only this dataset can judge (how many readings, LOW < HIGH)
+            self.data()  # make_dataset names options that do not apply and values this data refuses
         elif self.data_options():
             raise ValueError(f"{', '.join(self.data_options())} applies to generated data, not to upload")
         return self
