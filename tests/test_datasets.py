@@ -61,5 +61,5 @@ def test_switchboard_selector_picks_the_line():
 def test_unknown_names_list_the_choices():
     with pytest.raises(KeyError, match="choose one of: white, brown"):
         make_dataset("rye")
-    with pytest.raises(ValueError, match="at least 1 \(and at most 16\)"):
+    with pytest.raises(ValueError, match="lines must be from 1 to 16, got 0"):
         make_dataset("switchboard", lines=0)

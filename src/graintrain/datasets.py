@@ -12,7 +12,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from .options import Option
+from .options import Option, OptionError
 
 CUPS = (0.5, 4.0)  # the range of cups of grain measured for training
 FAR_CUPS = 10.0  # a big pot, far outside the measured range: the extrapolation test
@@ -266,14 +266,23 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 
+# Every generated dataset takes these two; None leaves each dataset's own default.
+DATA_OPTIONS = (
+    Option("n", "int", None, "number of training points (default: the dataset's own)", low=4, high=20_000,
+           label="points"),
+    Option("noise", "float", None, "noise standard deviation on the water (default: the dataset's own)",
+           low=0.0, high=5.0),
+)
+
+
 def dataset_options(name: str, options: dict) -> dict:
-    """The options checked against the dataset's declarations; ValueError names any that do not apply."""
+    """The options checked against the dataset's declarations; OptionError names any that do not apply."""
     declared = {o.name: o for o in DATASETS[name].options}
     for key in options:
         if key not in declared:
             takers = [d for d, s in DATASETS.items() if any(o.name == key for o in s.options)]
             where = f"applies to {', '.join(takers)}" if takers else "is no dataset option"
-            raise ValueError(f"{key} {where}, not to {name}")
+            raise OptionError(key, f"{where}, not to {name}")
     return {k: declared[k].check(v) for k, v in options.items() if v is not None}
 
 
@@ -282,5 +291,5 @@ def make_dataset(name: str, n: int | None = None, noise: float | None = None, se
     """Build a registered dataset by name; n and noise default to the generator's own defaults."""
     if name not in DATASETS:
         raise KeyError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
-    kwargs = {k: v for k, v in (("n", n), ("noise", noise)) if v is not None}
-    return DATASETS[name].make(seed=seed, **kwargs, **dataset_options(name, options))
+    common = {o.name: o.check(v) for o, v in zip(DATA_OPTIONS, (n, noise)) if v is not None}
+    return DATASETS[name].make(seed=seed, **common, **dataset_options(name, options))

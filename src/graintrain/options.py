@@ -1,8 +1,8 @@
 """Settings declared once, with their kind, default, bounds and help, for the CLI, the lab and the study.
 
-A dataset's registry entry lists its options as ``Option`` objects. The CLI makes its flags from them,
-the lab makes its form fields and its validation from them, and the study its grid, so a bound is
-written in one place only.
+Each registry declares its own: a dataset's entry lists its options, a model's entry its options,
+and the trainer the recipe's. ``runs.Run`` gathers them into one validated description of a run;
+the CLI makes its flags from them and the lab its form, so a bound is written in one place only.
 """
 
 from __future__ import annotations
@@ -11,15 +11,25 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("int", "float", "choice", "floats")
+KINDS = ("int", "float", "choice", "floats", "ints")
+
+
+class OptionError(ValueError):
+    """A value an option refuses. It keeps the option's name apart from the complaint, so the CLI
+    can name its flag (--hidden) and the lab its field (hidden)."""
+
+    def __init__(self, name: str, complaint: str):
+        super().__init__(f"{name} {complaint}")
+        self.name, self.complaint = name, complaint
 
 
 @dataclass(frozen=True)
 class Option:
-    """One setting: its name, kind (int, float, choice, floats), default, bounds and one line of help.
+    """One setting: its name, kind (int, float, choice, floats, ints), default, bounds and help.
 
-    ``floats`` is a list of numbers written ``a,b,c``; ``length`` fixes how many, and ``increasing``
-    asks that each be larger than the one before (a range LOW,HIGH is ``floats`` of length 2).
+    ``floats`` and ``ints`` are lists written ``a,b,c``; ``length`` fixes how many, ``most`` caps
+    them, and ``increasing`` asks that each be larger than the one before (a range LOW,HIGH is
+    ``floats`` of length 2). ``low_open`` refuses ``low`` itself (a learning rate above 0).
     """
 
     name: str
@@ -31,71 +41,81 @@ class Option:
     choices: tuple[str, ...] = ()
     length: int | None = None
     increasing: bool = False
+    most: int = 16
+    low_open: bool = False
+    label: str = ""  # what a form calls it, where the name is terse (n: "points")
 
     @property
     def flag(self) -> str:
         """The command-line flag: --selector-range for selector_range."""
         return "--" + self.name.replace("_", "-")
 
+    @property
+    def is_list(self) -> bool:
+        return self.kind in ("floats", "ints")
+
     def parse(self, text: str) -> Any:
-        """The value written as text (a CLI argument), checked; ValueError says what is wrong."""
-        if self.kind == "int":
-            try:
-                value: Any = int(text)
-            except ValueError:
-                raise ValueError(f"{self.name} takes a whole number, got {text!r}") from None
-        elif self.kind == "float":
-            value = self._number(text)
-        elif self.kind == "floats":
-            value = tuple(self._number(part) for part in text.split(","))
+        """The value written as text (a CLI argument or a link), checked; OptionError says what is wrong."""
+        if self.kind == "choice":
+            value: Any = text
+        elif self.is_list:
+            value = tuple(self._number(part, text) for part in text.split(","))
         else:
-            value = text
+            value = self._number(text, text)
         return self.check(value)
 
-    def _number(self, text: str) -> float:
+    def _number(self, text: str, whole_text: str) -> float | int:
+        whole = self.kind in ("int", "ints")
         try:
-            return float(text)
+            return int(text) if whole else float(text)
         except ValueError:
-            raise ValueError(f"{self.name} takes numbers, got {text!r}") from None
+            said = "whole numbers" if whole else "numbers"
+            raise OptionError(self.name, f"takes {said}{' written a,b,c' if self.is_list else ''}, "
+                                         f"got {whole_text!r}") from None
 
     def check(self, value: Any) -> Any:
-        """The value if it is within bounds, in its canonical type; else ValueError naming the option."""
+        """The value if it is within bounds, in its canonical type; else OptionError naming the option."""
         if self.kind == "choice":
             if value not in self.choices:
-                raise ValueError(f"{self.name} is one of {', '.join(self.choices)}, got {value!r}")
+                raise OptionError(self.name, f"is one of {', '.join(self.choices)}, got {value!r}")
             return value
-        if self.kind == "floats":
+        if self.is_list:
             if not isinstance(value, (list, tuple)):
-                raise ValueError(f"{self.name} takes a list of numbers, got {value!r}")
-            values = tuple(self._bounded(v) for v in value)
+                raise OptionError(self.name, f"takes a list of numbers, got {value!r}")
+            values = tuple(self._one(v) for v in value)
             if self.length is not None and len(values) != self.length:
                 plural = "number" if self.length == 1 else "numbers"
-                raise ValueError(f"{self.name} takes {self.length} {plural}, got {len(values)}")
-            if not values:
-                raise ValueError(f"{self.name} takes at least one number")
+                raise OptionError(self.name, f"takes {self.length} {plural}, got {len(values)}")
+            if not 1 <= len(values) <= self.most:
+                raise OptionError(self.name, f"takes from 1 to {self.most} numbers, got {len(values)}")
             if self.increasing and any(b <= a for a, b in zip(values, values[1:])):
-                raise ValueError(f"{self.name} must increase from one number to the next, got "
-                                 f"{','.join(f'{v:g}' for v in values)}")
+                raise OptionError(self.name, "must increase from one number to the next, got "
+                                             f"{','.join(f'{v:g}' for v in values)}")
             return values
-        number = self._bounded(value)
-        if self.kind == "int" and number != int(number):
-            raise ValueError(f"{self.name} takes a whole number, got {value!r}")
-        return int(number) if self.kind == "int" else number
+        return self._one(value)
 
-    def _bounded(self, value: Any) -> float:
+    def _one(self, value: Any) -> float | int:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"{self.name} takes finite numbers, got {value!r}")
-        if self.low is not None and value < self.low:
-            raise ValueError(f"{self.name} must be at least {self.low:g}{self._upto()}, got {value:g}")
-        if self.high is not None and value > self.high:
-            raise ValueError(f"{self.name} must be at most {self.high:g}, got {value:g}")
-        return float(value)
+            raise OptionError(self.name, f"takes finite numbers, got {value!r}")
+        whole = self.kind in ("int", "ints")
+        if whole and value != int(value):
+            raise OptionError(self.name, f"takes whole numbers, got {value!r}")
+        too_low = self.low is not None and (value <= self.low if self.low_open else value < self.low)
+        if too_low or (self.high is not None and value > self.high):
+            raise OptionError(self.name, f"must be {self.bounds()}, got {value:g}")
+        return int(value) if whole else float(value)
 
-    def _upto(self) -> str:
-        return "" if self.high is None else f" (and at most {self.high:g})"
+    def bounds(self) -> str:
+        """The bounds in words: 'from 1 to 16', 'above 0 and at most 10', 'at least 0'."""
+        if self.low is not None and self.high is not None and not self.low_open:
+            return f"from {self.low:g} to {self.high:g}"
+        low = None if self.low is None else f"{'above' if self.low_open else 'at least'} {self.low:g}"
+        high = None if self.high is None else f"at most {self.high:g}"
+        return " and ".join(part for part in (low, high) if part)
 
     def schema(self) -> dict:
         """The declaration as JSON, for the lab's form."""
-        return {"name": self.name, "kind": self.kind, "default": self.default, "help": self.help,
-                "low": self.low, "high": self.high, "choices": list(self.choices),
-                "length": self.length, "increasing": self.increasing}
+        return {"name": self.name, "label": self.label or self.name.replace("_", " "), "kind": self.kind, "default": self.default, "help": self.help,
+                "low": self.low, "high": self.high, "low_open": self.low_open,
+                "choices": list(self.choices), "length": self.length, "most": self.most,
+                "increasing": self.increasing}

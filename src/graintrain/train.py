@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .datasets import Split
+from .options import Option
 
 
 LR = {"adam": 0.05, "sgd": 0.05, "lbfgs": 1.0}  # each optimizer's usual step size on these problems
@@ -98,6 +99,22 @@ OBJECTIVES: dict[str, Callable[[nn.Module, Split, Stage], Tensor]] = {
     "labelled": labelled,
 }
 OPTIMIZERS = ("adam", "sgd", "lbfgs")
+
+SEED = Option("seed", "int", 0, "seed for the data and the model", low=0, high=2**31 - 1)
+
+# What a run may change in its model's registered recipe. Any of the stage settings makes it one
+# stage, which starts from the first registered stage's settings (runs.Run.recipe).
+RECIPE_OPTIONS = (
+    Option("optimizer", "choice", None, "optimizer of a one-stage run (default: the model's recipe)",
+           choices=OPTIMIZERS),
+    Option("objective", "choice", None, "objective of a one-stage run (default: the model's recipe)",
+           choices=tuple(OBJECTIVES)),
+    Option("lr", "float", None, "learning rate of a one-stage run", low=0.0, high=10.0, low_open=True,
+           label="learning rate"),
+    Option("steps", "int", None, "steps of a one-stage run", low=1, high=20_000),
+    Option("restarts", "int", None, "random starts to try; the lowest final loss is kept", low=1, high=10,
+           label="starts"),
+)
 
 # Which models each objective can train, and what to tell the reader when it cannot.
 APPLIES: dict[str, tuple[Callable[[nn.Module], bool], str]] = {

@@ -9,11 +9,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pydantic import ValidationError
+
 from .. import metrics
-from ..datasets import make_dataset
-from ..models import MODELS, make_model, recipe_for
-from ..train import check, fit
-from .args import UsageError, _data_options
+from ..options import OptionError
+from ..runs import OPTIONS, Run
+from .args import UsageError
 
 
 def _named_parameters(model: torch.nn.Module) -> dict:
@@ -21,43 +22,43 @@ def _named_parameters(model: torch.nn.Module) -> dict:
             for name, p in model.named_parameters()}
 
 
+def run_of(args: argparse.Namespace) -> Run:
+    """The run the command line describes, checked; UsageError names the flag that is wrong."""
+    texts = {name: text for name in OPTIONS if (text := getattr(args, name, None)) is not None}
+    try:
+        return Run.parse({"model": args.model, "dataset": args.dataset, **texts})
+    except OptionError as err:
+        raise UsageError(f"{OPTIONS[err.name].flag} {err.complaint}") from None
+    except ValidationError as err:
+        first = err.errors()[0]
+        cause = first.get("ctx", {}).get("error")
+        if isinstance(cause, OptionError):
+            raise UsageError(f"{OPTIONS[cause.name].flag} {cause.complaint}") from None
+        where = f"--{first['loc'][0]}: " if first["loc"] else ""
+        raise UsageError(where + first["msg"]) from None
+
+
 def run_fit(args: argparse.Namespace, console: Console) -> dict:
     """Train as the arguments say, showing progress on stderr; return the JSON-ready summary."""
-    spec = MODELS[args.model]
-    options = {}
-    if args.hidden is not None:
-        options["hidden"] = args.hidden
-    if args.experts is not None:
-        options["experts"] = args.experts
-    for name in options:
-        if name not in spec.options:
-            takers = [m for m, s in MODELS.items() if name in s.options]
-            raise UsageError(f"--{name} applies to {', '.join(takers)}, not to {args.model}")
+    run = run_of(args)
     try:
-        dataset = make_dataset(args.dataset, n=args.n, noise=args.noise, seed=args.seed,
-                               **_data_options(args, args.dataset))
+        dataset = run.data()
+        run.probe(dataset)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    recipe = recipe_for(args.model, seed=args.seed, restarts=args.restarts, steps=args.steps,
-                        lr=args.lr, optimizer=args.optimizer, objective=args.objective)
-    try:
-        check(recipe, make_model(args.model, dataset, **options))
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-
+    recipe = run.recipe()
     total = sum(s.steps for s in recipe.stages) * recipe.restarts
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("step {task.completed}/{task.total}  loss {task.fields[loss]}"),
                   TimeElapsedColumn(), console=console, transient=True,
                   disable=not console.is_terminal) as progress:
         task = progress.add_task(f"{args.model} on {args.dataset}", total=total, loss="…")
-        result = fit(lambda: make_model(args.model, dataset, **options), dataset.train, recipe,
-                     on_step=lambda step, _total, loss: progress.update(
-                         task, completed=step, loss=f"{loss:.4g}"))
+        result = run.fit(dataset, on_step=lambda step, _total, loss: progress.update(
+            task, completed=step, loss=f"{loss:.4g}"))
     model = result.model
     summary = {"model": args.model, "dataset": args.dataset, "parameters": _named_parameters(model),
                "seconds": round(result.seconds, 4), "restarts": recipe.restarts,
-               "kept_start": result.best, "seed": args.seed, **metrics.evaluate(model, dataset)}
+               "kept_start": result.best, "seed": run.seed, **metrics.evaluate(model, dataset)}
     if "experts" in summary:
         summary["experts"]["largest_error"] = summary["expert_error"]
     return summary

@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .args import UsageError, _data_options
+from ..datasets import DATASETS
+from .args import UsageError
 
 
 def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -30,7 +31,8 @@ def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> i
                          seeds=args.seeds or (3 if quick else 20), noise=args.noise,
                          points=300 if quick else 500, out=Path(args.out), backend=args.backend,
                          address=args.address,
-                         shape=tuple(sorted(_data_options(args, "switchboard", skip=("lines",)).items())))
+                         shape=tuple(sorted((o.name, v) for o in DATASETS["switchboard"].options
+                                            if o.name != "lines" and (v := getattr(args, o.name)) is not None)))
     if not args.json:
         table = Table("K", "attention", "mlp-1", "mlp-2", "largest mismatch",
                       title="parameter counts, matched to attention's 4K")

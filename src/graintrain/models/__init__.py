@@ -7,13 +7,13 @@ checked with.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from torch import nn
 
 from ..datasets import Dataset
+from ..options import Option, OptionError
 from ..train import Recipe, Stage
 from .attention import Attention
 from .classifier import Classifier
@@ -43,6 +43,12 @@ ATTENTION = Recipe(stages=(
 BLENDED = Recipe(stages=(Stage("mse", "adam", steps=2000, lr=0.05),))
 
 
+HIDDEN = Option("hidden", "ints", (10,), "hidden layer sizes, e.g. 10 or 3,2", low=1, high=256, most=4,
+                label="hidden sizes")
+EXPERTS = Option("experts", "int", None, "number of experts K (default: one per class)", low=1, high=16,
+                 label="experts K")
+
+
 def _attention(ds: Dataset, experts: int | None = None) -> Attention:
     return Attention(experts or ds.num_classes).start(ds.train.x, ds.train.z, ds.train.y)
 
@@ -54,7 +60,7 @@ class ModelSpec:
     build: Callable[..., nn.Module]  # build(dataset, **options) -> model
     about: str
     recipe: Recipe = CONVEX
-    options: dict = field(default_factory=dict)  # option name -> default, e.g. {"hidden": (10,)}
+    options: tuple[Option, ...] = ()  # what the builder takes besides the dataset, e.g. (HIDDEN,)
     classifies: bool = False  # True: the output is class scores, judged by accuracy, not MSE
 
 
@@ -63,11 +69,11 @@ MODELS: dict[str, ModelSpec] = {
     "plane": ModelSpec(lambda ds: Plane(), "y = a·x + b·d + c, 3 parameters"),
     "sigma-pi": ModelSpec(lambda ds: SigmaPi(), "y = a·x + b·x·d + c, 3 parameters"),
     "mlp": ModelSpec(
-        lambda ds, hidden=(10,): MLP(tuple(hidden)),
+        lambda ds, hidden=HIDDEN.default: MLP(tuple(hidden)),
         "ReLU network on (x, d); --hidden 2 has 9 parameters, --hidden 10 has 41",
         # L-BFGS from several starts: a start whose ReLU units die or share one kink is dropped.
         Recipe(stages=(Stage("mse", "lbfgs", steps=150),), restarts=5),
-        options={"hidden": (10,)}),
+        options=(HIDDEN,)),
     "classifier": ModelSpec(
         lambda ds: Classifier(ds.num_classes), "softmax over grain types, from d",
         Recipe(stages=(Stage("cross-entropy", "lbfgs", steps=25),)),
@@ -83,12 +89,12 @@ MODELS: dict[str, ModelSpec] = {
         _attention,
         "y = Σ_k softmax(K(d))_k · V(x)_k with linear K and V, 4K parameters, started from the data",
         ATTENTION,
-        options={"experts": None}),
+        options=(EXPERTS,)),
     "attention-blended": ModelSpec(
         lambda ds, experts=None: Attention(experts or ds.num_classes),
         "the same attention as the post trains it: PyTorch's start, Adam on the blended error",
         BLENDED,
-        options={"experts": None}),
+        options=(EXPERTS,)),
 }
 
 
@@ -96,21 +102,14 @@ def make_model(name: str, dataset: Dataset, **options) -> nn.Module:
     """Build a registered model for a dataset; options (hidden, experts) go to the model's builder."""
     if name not in MODELS:
         raise KeyError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
-    spec = MODELS[name]
-    unknown = set(options) - set(spec.options)
-    if unknown:
-        takes = ", ".join(spec.options) or "no options"
-        raise ValueError(f"model {name!r} does not take {', '.join(sorted(unknown))} (it takes {takes})")
-    return spec.build(dataset, **options)
-
-
-def recipe_for(name: str, seed: int = 0, restarts: int | None = None, **stage) -> Recipe:
-    """The model's registered recipe with a seed; any of steps, lr, optimizer, objective given
-    (not None) make it a single stage, starting from the first registered stage's settings."""
-    recipe = MODELS[name].recipe
-    override = {k: v for k, v in stage.items() if v is not None}
-    stages = (dataclasses.replace(recipe.stages[0], **override),) if override else recipe.stages
-    return dataclasses.replace(recipe, stages=stages, seed=seed, restarts=restarts or recipe.restarts)
+    declared = {o.name: o for o in MODELS[name].options}
+    for key in options:
+        if key not in declared:
+            takers = [m for m, s in MODELS.items() if any(o.name == key for o in s.options)]
+            where = f"applies to {', '.join(takers)}" if takers else "is no model option"
+            raise OptionError(key, f"{where}, not to {name}")
+    return MODELS[name].build(dataset, **{k: declared[k].check(v) for k, v in options.items()
+                                          if v is not None})
 
 
 def num_parameters(model: nn.Module) -> int:
@@ -118,5 +117,5 @@ def num_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-__all__ = ["ATTENTION", "BLENDED", "MODELS", "ModelSpec", "make_model", "num_parameters", "recipe_for", "Attention", "Classifier", "Line",
+__all__ = ["ATTENTION", "BLENDED", "MODELS", "EXPERTS", "HIDDEN", "ModelSpec", "make_model", "num_parameters", "Attention", "Classifier", "Line",
            "MLP", "Pipeline", "Plane", "ReluSwitch", "SigmaPi", "hand_set"]

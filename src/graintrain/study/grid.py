@@ -7,8 +7,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..datasets import SWITCHBOARD_OPTIONS, make_dataset
-from ..models import make_model, num_parameters
+from ..datasets import SWITCHBOARD_OPTIONS
+from ..models import num_parameters
+from ..runs import Run
 
 MODEL_NAMES = ("attention", "attention-blended", "mlp-1", "mlp-2")
 METRICS = ("test_mse", "extrapolation_mse", "slope_error", "num_parameters")
@@ -36,6 +37,10 @@ class StudyConfig:
         text = repr((self.lines, self.seeds, self.noise, self.points, self.describe(), __version__))
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
+    def cell(self, k: int, seed: int) -> dict[str, Run]:
+        """The four runs of one cell of this grid, by study name."""
+        return cell_runs(k, seed, self.noise, self.points, dict(self.shape))
+
     def describe(self) -> str:
         """The data in words, for the report: every switchboard option, given or default."""
         option = {o.name: o.default for o in SWITCHBOARD_OPTIONS} | dict(self.shape)
@@ -43,6 +48,16 @@ class StudyConfig:
         noise = repr(float(option["selector_noise"])).removesuffix(".0")
         return (f"regions of {option['regions']} width, lines in {option['order']} order along z, "
                 f"z read on [{low}, {high}]" + (f" with noise {noise} of its range" if noise != "0" else ""))
+
+
+def cell_runs(k: int, seed: int, noise: float, points: int, shape: dict | None = None) -> dict[str, Run]:
+    """The four runs of one cell, by study name: one switchboard of K lines, four models on it."""
+    data = dict(dataset="switchboard", seed=seed, n=points, noise=noise, lines=k, **(shape or {}))
+    hidden = matched_hidden(k)
+    return {"attention": Run(model="attention", experts=k, **data),
+            "attention-blended": Run(model="attention-blended", experts=k, **data),
+            "mlp-1": Run(model="mlp", hidden=hidden["mlp-1"], **data),
+            "mlp-2": Run(model="mlp", hidden=hidden["mlp-2"], **data)}
 
 
 def matched_hidden(k: int) -> dict[str, tuple[int, ...]]:
@@ -59,10 +74,9 @@ def count_table(lines: tuple[int, ...]) -> list[dict]:
     """Parameter counts of the four models for each K, with the mismatch against attention."""
     rows = []
     for k in lines:
-        data = make_dataset("switchboard", n=8, seed=0, lines=k)
-        counts = {"attention": num_parameters(make_model("attention", data, experts=k))}
-        for name, hidden in matched_hidden(k).items():
-            counts[name] = num_parameters(make_model("mlp", data, hidden=hidden))
+        runs = cell_runs(k, seed=0, noise=0.05, points=8)
+        data = runs["attention"].data()
+        counts = {name: num_parameters(runs[name].build(data)) for name in ("attention", "mlp-1", "mlp-2")}
         rows.append({"K": k, **counts, "hidden": {n: list(h) for n, h in matched_hidden(k).items()},
                      "worst_mismatch": max(abs(c - counts["attention"]) / counts["attention"]
                                            for c in counts.values())})

@@ -13,11 +13,10 @@ from typing import Callable
 
 import torch
 
-from ..datasets import Dataset, make_dataset
+from ..datasets import Dataset
 from ..metrics import evaluate
-from ..models import MODELS, make_model
-from ..train import Recipe, fit, seeded_build
-from .grid import MODEL_NAMES, RECOVERED, STACK_CHUNK, StudyConfig, matched_hidden
+from ..train import seeded_build
+from .grid import MODEL_NAMES, RECOVERED, STACK_CHUNK, StudyConfig, cell_runs
 from .stacked import fit_stacked
 
 
@@ -36,17 +35,12 @@ def run_cell(k: int, seed: int, noise: float, points: int, skip: frozenset = fro
              shape: dict | None = None) -> list[dict]:
     """Train attention (graintrain's recipe) and the two ReLU networks on one switchboard."""
     torch.set_num_threads(1)
-    data = make_dataset("switchboard", n=points, noise=noise, seed=seed, lines=k, **(shape or {}))
-    hidden = matched_hidden(k)
-    plans: dict[str, tuple[Callable, Recipe]] = {
-        "attention": (lambda: make_model("attention", data, experts=k), MODELS["attention"].recipe),
-        "mlp-1": (lambda: make_model("mlp", data, hidden=hidden["mlp-1"]), MODELS["mlp"].recipe),
-        "mlp-2": (lambda: make_model("mlp", data, hidden=hidden["mlp-2"]), MODELS["mlp"].recipe),
-    }
+    runs = cell_runs(k, seed, noise, points, shape)
+    data = runs["attention"].data()  # one switchboard: every run of the cell names the same data
     rows = []
-    for name, (build, recipe) in plans.items():
+    for name in ("attention", "mlp-1", "mlp-2"):
         if name not in skip:
-            result = fit(build, data.train, Recipe(recipe.stages, recipe.restarts, seed=seed))
+            result = runs[name].fit(data)
             rows.append(_row(k, seed, name, result.model, data, result.seconds))
     return rows
 
@@ -59,14 +53,12 @@ def run_blended(k: int, seeds: tuple[int, ...], noise: float, points: int,
     training them one by one.
     """
     torch.set_num_threads(1)
-    data = [make_dataset("switchboard", n=points, noise=noise, seed=s, lines=k, **(shape or {}))
-            for s in seeds]
-    models = []
-    for seed, d in zip(seeds, data):
-        models.append(seeded_build(lambda d=d: make_model("attention-blended", d, experts=k), seed))
+    runs = [cell_runs(k, s, noise, points, shape)["attention-blended"] for s in seeds]
+    data = [run.data() for run in runs]
+    models = [seeded_build(lambda r=r, d=d: r.build(d), r.seed) for r, d in zip(runs, data)]
     x, z, y = (torch.stack([getattr(d.train, a) for d in data]) for a in "xzy")  # (M, N)
     began = time.perf_counter()
-    fit_stacked(models, x, z, y, MODELS["attention-blended"].recipe, chunk=STACK_CHUNK)
+    fit_stacked(models, x, z, y, runs[0].recipe(), chunk=STACK_CHUNK)
     seconds = (time.perf_counter() - began) / len(seeds)
     return [_row(k, s, "attention-blended", m, d, seconds) for s, m, d in zip(seeds, models, data)]
 

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ..metrics import evaluate
-from ..models import make_model, num_parameters, recipe_for
-from ..train import SEEDING, check, fit
+from ..models import num_parameters
 from .progress import points, snapshot, state_dict_bytes, state_dict_json  # noqa: F401  re-exported
 from .run_settings import UPLOAD, JobSettings  # noqa: F401  re-exported
 
@@ -151,21 +150,14 @@ class JobManager:
     def _train(self, job: Job, began: float) -> None:
         s = job.settings
         data = s.data()
-        recipe = recipe_for(s.model, seed=s.seed, restarts=s.restarts, steps=s.steps, lr=s.lr,
-                            optimizer=s.optimizer, objective=s.objective)
-        with SEEDING:  # a model built here draws from the global RNG: not while another job seeds
-            probe = make_model(s.model, data, **s.options())
-        check(recipe, probe)
+        probe = s.probe(data)  # the recipe is checked against the model before anything streams
+        recipe = s.recipe()
         total = sum(st.steps for st in recipe.stages) * recipe.restarts
         job.emit({"type": "started", "total": total, "model": s.model, "dataset": data.name,
                   "classes": list(data.classes), "points": points(data),
                   "num_parameters": num_parameters(probe)})
         pending: list[float] = []
         last = [0.0]
-
-        def build():
-            job.model = make_model(s.model, data, **s.options())
-            return job.model
 
         def on_step(step: int, _total: int, loss: float) -> None:
             if not job.resume.is_set():  # paused: wait, but never past the time limit
@@ -182,7 +174,10 @@ class JobManager:
                           "losses": pending[:], "seconds": now - began, **snapshot(job.model, data)})
                 pending.clear()
 
-        result = fit(build, data.train, recipe, on_step=on_step)
+        def watch(model: torch.nn.Module) -> None:  # progress events draw the start in training
+            job.model = model
+
+        result = s.fit(data, on_step=on_step, on_build=watch)
         job.model = result.model
         scores = evaluate(result.model, data)
         scores.pop("experts", None)  # the page shows the weights; the export carries the experts

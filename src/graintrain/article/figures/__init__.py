@@ -17,7 +17,8 @@ import io
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ...cache import Run, Trained
+from ...cache import Trained
+from ...runs import Run
 
 
 @dataclass

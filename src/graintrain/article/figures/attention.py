@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from ...cache import Run
+from ...runs import Run
 from ...datasets import GRAINS
 from ...metrics import gate_accuracy, match_experts, midpoint_mse, mse
 from ...models import num_parameters
@@ -68,10 +68,10 @@ def attention_fit(get) -> Figure:
                   lab=ATTN3.query())
 
 
-SW = (("lines", 5),)
-SW_ATTN = Run("attention", "switchboard", data_options=SW, snapshots=REPLAY)
-SW_MLP1 = Run("mlp", "switchboard", data_options=SW, options=(("hidden", (5,)),), snapshots=REPLAY)
-SW_MLP2 = Run("mlp", "switchboard", data_options=SW, options=(("hidden", (3, 2)),), snapshots=REPLAY)
+SW = {"lines": 5}
+SW_ATTN = Run(model="attention", dataset="switchboard", **SW, snapshots=REPLAY)
+SW_MLP1 = Run(model="mlp", dataset="switchboard", **SW, hidden=(5,), snapshots=REPLAY)
+SW_MLP2 = Run(model="mlp", dataset="switchboard", **SW, hidden=(3, 2), snapshots=REPLAY)
 def _sw_grid(data) -> tuple[torch.Tensor, torch.Tensor]:
     """x out to ±2 (twice the training range) and z across the selector's own observed range."""
     z = data.train.z
@@ -121,9 +121,9 @@ def switchboard(get) -> Figure:
 
 
 COMPARE_SEEDS = range(10)
-SW_BLEND = [Run("attention-blended", "switchboard", seed=s, data_options=SW, snapshots=REPLAY if s == 0 else 0)
+SW_BLEND = [Run(model="attention-blended", dataset="switchboard", seed=s, **SW, snapshots=REPLAY if s == 0 else 0)
             for s in COMPARE_SEEDS]
-SW_CHOOSE = [Run("attention", "switchboard", seed=s, data_options=SW) for s in COMPARE_SEEDS]
+SW_CHOOSE = [Run(model="attention", dataset="switchboard", seed=s, **SW) for s in COMPARE_SEEDS]
 
 
 @figure("blend-vs-compete", *SW_BLEND, *SW_CHOOSE)
@@ -166,9 +166,10 @@ def blend_vs_compete(get) -> Figure:
 
 
 ARTICLE_STUDY = StudyConfig(lines=(2, 3, 5, 8), seeds=10)
+STUDY_CELL = ARTICLE_STUDY.cell(5, 0)["attention"]  # the lab link opens one of the study's own runs
 
 
-@figure("study-recovery", ARTICLE_STUDY, SW_CHOOSE[0])  # links to one of its cells
+@figure("study-recovery", ARTICLE_STUDY, STUDY_CELL)
 def study_recovery(get) -> Figure:
     """How often each attention recipe recovers the lines, and every model's slope error, by K."""
     summary = get(ARTICLE_STUDY)
@@ -198,13 +199,13 @@ def study_recovery(get) -> Figure:
                    ("experts recovered", f"graintrain's recipe {overall['attention']['recovered']['mean']:.0%}, "
                                          f"plain recipe {overall['attention-blended']['recovered']['mean']:.0%}"),
                    ("slope error", ", ".join(f"{n} {overall[n]['slope_error']['mean']:.3f}" for n in overall))],
-                  [], table, lab=SW_CHOOSE[0].query())
+                  [], table, lab=STUDY_CELL.query())
 
 
 # Where the claim holds: every data variant, ten seeds each ---------------------------------------
 
 VARIANT_SEEDS = range(10)
-VARIANT_RUNS = {label: [Run("attention", dataset, seed=s, data_options=tuple(sorted(options.items())))
+VARIANT_RUNS = {label: [Run(model="attention", dataset=dataset, seed=s, **options)
                 for s in VARIANT_SEEDS] for label, dataset, options in VARIANTS}
 
 

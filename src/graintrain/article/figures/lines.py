@@ -5,7 +5,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import torch
 
-from ...cache import Run, Trained
+from ...cache import Trained
+from ...runs import Run
 from ...metrics import mse
 from ...models import num_parameters
 from . import Figure, figure
@@ -14,7 +15,7 @@ from .plot import (COLOURS, CUPS, LINE_COLOURS, REPLAY, _fit_table, _gd, _json, 
 
 # Chapter 1: a line ---------------------------------------------------------------------------------
 
-WHITE_GD = Run("line", "white", recipe=_gd(), snapshots=REPLAY)
+WHITE_GD = Run(model="line", dataset="white", **_gd(), snapshots=REPLAY)
 
 
 def _line_plot(t: Trained, name: str, rice: str = "rice"):
@@ -68,8 +69,8 @@ def line_refresher(get) -> Figure:
 
 # Chapters 2 and 3: brown rice, and one line for both -----------------------------------------------
 
-BROWN_GD = Run("line", "brown", recipe=_gd(), snapshots=REPLAY)
-BOTH_GD = Run("line", "white+brown", recipe=_gd(), snapshots=REPLAY)
+BROWN_GD = Run(model="line", dataset="brown", **_gd(), snapshots=REPLAY)
+BOTH_GD = Run(model="line", dataset="white+brown", **_gd(), snapshots=REPLAY)
 
 
 @figure("brown-line", WHITE_GD, BROWN_GD)

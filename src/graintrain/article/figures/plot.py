@@ -13,7 +13,7 @@ from ...cache import Trained
 from ...datasets import FAR_CUPS, GRAINS
 from ...palette import EXPERT_COLOURS as LINE_COLOURS  # noqa: F401  one table, shared with the front end
 from ...palette import GRAIN_COLOURS as COLOURS  # noqa: F401
-from ...train import OBJECTIVES, Recipe, Stage, snapshot_model
+from ...train import OBJECTIVES, snapshot_model
 
 REPLAY = 21  # snapshots per replay
 
@@ -48,7 +48,7 @@ def _fit_table(t: Trained, name: str) -> dict[str, list]:
 def replay(trained: list[Trained], draw: Callable[[list], dict]) -> list[dict]:
     """Frames from the snapshots of one or more runs with the same schedule: draw(models) per step."""
     first = trained[0]
-    last = first.run.resolved_recipe().stages[-1]  # the loss shown is the one training lowered last
+    last = first.run.recipe().stages[-1]  # the loss shown is the one training lowered last
     frames = []
     for i, (step, _) in enumerate(first.fit.snapshots):
         models = [snapshot_model(t.fit, i) for t in trained]
@@ -73,9 +73,9 @@ def _scatter_grains(fig, data, split="train", row=None, col=None, far=False, sho
             row=row, col=col)
 
 
-def _gd(steps: int = 200, lr: float = 0.1) -> Recipe:
-    """A plain Adam run on the squared error, slow enough for a replay to show it learning."""
-    return Recipe((Stage("mse", "adam", steps=steps, lr=lr),))
+def _gd(steps: int = 200, lr: float = 0.1) -> dict:
+    """A run's recipe as plain Adam on the squared error, slow enough for a replay to show it learning."""
+    return {"optimizer": "adam", "objective": "mse", "steps": steps, "lr": lr}
 
 
 CUPS = torch.linspace(0.0, 4.5, 46)  # x axis for 2D plots inside the measured range

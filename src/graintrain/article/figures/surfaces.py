@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from ...cache import Run
+from ...runs import Run
 from ...datasets import FAR_CUPS, GRAINS
 from ...metrics import mse
 from ...models import num_parameters
@@ -14,7 +14,7 @@ from . import Figure, figure
 from .plot import (COLOURS, CUPS, FAR, GX, GZ, LINE_COLOURS, REPLAY, _fit_table, _gd, _json,
                    _layout, _predict, _scatter3d, _scatter_grains, _scene, _surface, _values, replay)
 
-PLANE_GD = Run("plane", "white+brown", recipe=_gd(300), snapshots=REPLAY)
+PLANE_GD = Run(model="plane", dataset="white+brown", **_gd(300), snapshots=REPLAY)
 
 
 @figure("plane-3d", PLANE_GD)
@@ -37,9 +37,9 @@ def plane_3d(get) -> Figure:
                   lab=PLANE_GD.query())
 
 
-MLP2 = Run("mlp", "white+brown", options=(("hidden", (2,)),), snapshots=REPLAY)
-MLP10 = Run("mlp", "white+brown", options=(("hidden", (10,)),), snapshots=REPLAY)
-SIGMA_PI = Run("sigma-pi", "bran", recipe=_gd(300), snapshots=REPLAY)
+MLP2 = Run(model="mlp", dataset="white+brown", hidden=(2,), snapshots=REPLAY)
+MLP10 = Run(model="mlp", dataset="white+brown", hidden=(10,), snapshots=REPLAY)
+SIGMA_PI = Run(model="sigma-pi", dataset="bran", **_gd(300), snapshots=REPLAY)
 
 
 @figure("relu-pieces", MLP10)
@@ -176,7 +176,7 @@ def sigma_pi_3d(get) -> Figure:
 
 # Chapter 7: the franken-grain ----------------------------------------------------------------------
 
-THREE = Run("line", "three-grains")  # only its data is read
+THREE = Run(model="line", dataset="three-grains")  # only its data is read
 
 
 @figure("franken", SIGMA_PI)

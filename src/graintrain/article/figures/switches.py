@@ -6,21 +6,20 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from ...cache import Run
+from ...runs import Run
 from ...datasets import GRAINS
 from ...metrics import accuracy, match_experts, mse
 from ...models import hand_set, num_parameters
-from ...train import Recipe, Stage
 from . import Figure, figure
 from .plot import (COLOURS, CUPS, REPLAY, _fit_table, _json, _layout, _predict, _scatter_grains,
                    _values, replay)
 
 # Chapter 8: classifier, pipeline, ReLU switch ------------------------------------------------------
 
-CLASSIFIER = Run("classifier", "three-grains", snapshots=REPLAY,
-                 recipe=Recipe((Stage("cross-entropy", "adam", steps=300, lr=0.1),)))
-PIPELINE = Run("pipeline", "three-grains", snapshots=REPLAY)
-SWITCH = Run("relu-switch", "three-grains", snapshots=REPLAY)
+CLASSIFIER = Run(model="classifier", dataset="three-grains", snapshots=REPLAY,
+                 optimizer="adam", steps=300, lr=0.1)
+PIPELINE = Run(model="pipeline", dataset="three-grains", snapshots=REPLAY)
+SWITCH = Run(model="relu-switch", dataset="three-grains", snapshots=REPLAY)
 DARK = torch.linspace(0, 1, 101)
 
 
@@ -113,7 +112,7 @@ def relu_switch(get) -> Figure:
                   lab=SWITCH.query())
 
 
-ATTN3 = Run("attention", "three-grains", snapshots=REPLAY)
+ATTN3 = Run(model="attention", dataset="three-grains", snapshots=REPLAY)
 
 
 @figure("diode-transistor", ATTN3)

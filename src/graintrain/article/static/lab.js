@@ -11,9 +11,10 @@ const errorLine = form.querySelector(".error");
 const buttons = Object.fromEntries([...form.querySelectorAll("[data-act]")].map((el) => [el.dataset.act, el]));
 const exportsBox = form.querySelector(".exports");
 const threeD = document.querySelector("input[name=three_d]");
-const FIELDS = ["dataset", "n", "noise", "model", "hidden", "experts", "optimizer", "objective", "lr", "steps", "restarts", "seed"];
-const NUMBERS = new Set(["n", "noise", "experts", "lr", "steps", "restarts", "seed"]);
-const LISTS = new Set(["hidden"]);  // written a,b,c and sent as a list of numbers
+const FIELDS = ["dataset", "model"];  // and one per run option, added from the registry
+const NUMBERS = new Set();
+const LISTS = new Set();  // written a,b,c and sent as a list of numbers
+const DEFAULTS = new Map();  // a value equal to its option's default stays out of the URL
 
 let registry = null;
 const colourOf = (k) => classColour(job?.classes[k], k);  // a grain's own colour, else the k-th expert's
@@ -42,7 +43,7 @@ function readURL() {
 function writeURL() {
   for (const name of FIELDS) {
     const value = form.elements[name].value.trim();
-    state.set(name, name === "seed" && value === "0" ? "" : value);
+    state.set(name, DEFAULTS.get(name) === value ? "" : value);
   }
   state.set("view", threeD.checked ? "3d" : "");
 }
@@ -51,7 +52,7 @@ function showRelevantFields() {
   const model = registry.models[form.elements.model.value];
   const dataset = form.elements.dataset.value;
   form.querySelector(".about").textContent = model ? model.about : "";
-  for (const el of form.querySelectorAll("[data-option]")) el.hidden = !model?.options.includes(el.dataset.option);
+  for (const el of form.querySelectorAll("[data-models]")) el.hidden = !el.dataset.models.split(" ").includes(form.elements.model.value);
   for (const el of form.querySelectorAll("[data-datasets]")) el.hidden = !el.dataset.datasets.split(" ").includes(dataset);
   for (const el of form.querySelectorAll("[data-for=generated]")) el.hidden = dataset === "upload";
   form.querySelector(".upload").hidden = dataset !== "upload";
@@ -221,44 +222,40 @@ async function train(submitEvent) {
   listen(body.id);
 }
 
-// One form field per dataset option in the registry, shown only for the datasets that take it.
-function addDatasetOptions() {
-  const marker = form.querySelector(".data-options");
-  const byName = new Map();
-  for (const [dataset, spec] of Object.entries(registry.datasets)) {
-    for (const option of spec.options) {
-      if (!byName.has(option.name)) byName.set(option.name, { option, datasets: [] });
-      byName.get(option.name).datasets.push(dataset);
-    }
-  }
-  for (const [name, { option, datasets }] of byName) {
+// One form field per run option in the registry, in its group, shown only where it applies.
+function addRunOptions() {
+  for (const option of registry.options) {
     const label = document.createElement("label");
-    label.dataset.datasets = datasets.join(" ");
+    if (option.datasets) label.dataset.datasets = option.datasets.join(" ");
+    else if (option.group === "data") label.dataset.for = "generated";
+    if (option.models) label.dataset.models = option.models.join(" ");
     label.title = option.help;
     let input;
     if (option.kind === "choice") {
       input = document.createElement("select");
-      input.add(new Option(`default (${option.default})`, ""));
+      input.add(new Option(option.default === null ? "default" : `default (${option.default})`, ""));
       for (const choice of option.choices) input.add(new Option(choice, choice));
     } else {
       input = document.createElement("input");
-      if (option.kind === "floats") {
+      if (option.kind === "floats" || option.kind === "ints") {
         input.placeholder = option.default ? option.default.join(",") : "a,b,…";
-        input.pattern = "[\\d.eE+\\-]+(,[\\d.eE+\\-]+)*";  // escaped for the v-flag regexes patterns use
-        LISTS.add(name);
+        // escaped for the v-flag regexes that patterns use
+        input.pattern = option.kind === "ints" ? "\\d+(,\\d+)*" : "[\\d.eE+\\-]+(,[\\d.eE+\\-]+)*";
+        LISTS.add(option.name);
       } else {
         input.type = "number";
         input.step = option.kind === "int" ? "1" : "any";
         if (option.low !== null) input.min = option.low;
         if (option.high !== null) input.max = option.high;
         input.placeholder = option.default ?? "default";
-        NUMBERS.add(name);
+        NUMBERS.add(option.name);
       }
     }
-    input.name = name;
-    label.append(`${name.replace("_", " ")} `, input);
-    marker.before(label);
-    FIELDS.splice(1, 0, name);
+    if (option.default !== null) DEFAULTS.set(option.name, String(option.default));
+    input.name = option.name;
+    label.append(`${option.label} `, input);
+    form.querySelector(`.options[data-group=${option.group}]`).before(label);
+    FIELDS.push(option.name);
   }
 }
 
@@ -274,11 +271,9 @@ async function init() {
     return;
   }
   const addOptions = (select, names) => { for (const name of names) select.add(new Option(name, name)); };
-  addDatasetOptions();
+  addRunOptions();
   addOptions(form.elements.model, Object.keys(registry.models));
   addOptions(form.elements.dataset, Object.keys(registry.datasets));
-  addOptions(form.elements.objective, registry.objectives);
-  addOptions(form.elements.optimizer, registry.optimizers);
   form.elements.dataset.add(new Option("upload your own CSV…", "upload"));
   form.elements.model.value = "attention";
   form.elements.dataset.value = "three-grains";

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from ...datasets import DATASETS
 from ...models import MODELS
 from ...palette import palette
-from ...train import OBJECTIVES, OPTIMIZERS
+from ...runs import schema
 from ..jobs import Job, JobManager, JobSettings, QueueFull, state_dict_bytes, state_dict_json
 
 router = APIRouter(prefix="/api", tags=["lab"])
@@ -32,18 +32,17 @@ def get_job(job_id: str, jobs: JobManager = Depends(get_jobs)) -> Job:
 
 @router.get("/registry")
 def registry() -> dict:
-    """The models and datasets the lab offers, straight from the registries."""
+    """The models and datasets the lab offers and every setting of a run, straight from the registries."""
     return {
-        "models": {name: {"about": spec.about, "options": list(spec.options),
+        "models": {name: {"about": spec.about, "options": [o.name for o in spec.options],
                           "classifies": spec.classifies,
                           "stages": [s.__dict__ for s in spec.recipe.stages],
                           "restarts": spec.recipe.restarts}
                    for name, spec in MODELS.items()},
         "datasets": {name: {"about": spec.about, "options": [o.schema() for o in spec.options]}
                      for name, spec in DATASETS.items()},
-        "objectives": list(OBJECTIVES),
+        "options": schema(),
         "palette": palette(),
-        "optimizers": list(OPTIMIZERS),
     }
 
 

@@ -1,0 +1,180 @@
+"""A training run, declared once: what the CLI, the lab, the cache, the article and the study train.
+
+``Run`` is one validated description of a run: a registered model and dataset, their options, any
+change to the model's recipe, and the seed. Its fields are made from the options each registry
+declares (the seed and the recipe's in ``train.py``, the data's in ``datasets.py``, the models' in
+``models/``), so a bound is written once. The CLI makes its flags from the same declarations and
+the lab its form (through ``/api/registry``); ``key`` names the run in the cache, ``query`` is the
+lab link that trains it, and ``fit`` trains it with the one trainer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import Annotated, Callable, Literal
+from urllib.parse import parse_qsl, urlencode
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from torch import nn
+
+from .datasets import DATA_OPTIONS, DATASETS, Dataset, dataset_options, make_dataset
+from .models import MODELS, make_model
+from .options import Option, OptionError
+from .train import RECIPE_OPTIONS, SEED, SEEDING, Fit, Recipe, check, fit
+
+
+def _merged(name: str) -> Option:
+    """One declaration for an option that several datasets declare. Darkness takes one reading per
+    grain, so its length is left to each dataset's own check."""
+    same = [o for spec in DATASETS.values() for o in spec.options if o.name == name]
+    return same[0] if len({o.length for o in same}) == 1 else dataclasses.replace(same[0], length=None)
+
+
+# Every option a run can set, grouped as the lab's form shows them.
+GROUPS: dict[str, tuple[Option, ...]] = {
+    "data": (*DATA_OPTIONS, *(_merged(name) for name in dict.fromkeys(
+        o.name for spec in DATASETS.values() for o in spec.options))),
+    "model": tuple({o.name: o for spec in MODELS.values() for o in spec.options}.values()),
+    "training": (*RECIPE_OPTIONS, SEED),
+}
+OPTIONS: dict[str, Option] = {o.name: o for group in GROUPS.values() for o in group}
+STAGE = ("optimizer", "objective", "lr", "steps")  # the options that make a run's recipe one stage
+
+
+def _field(option: Option) -> tuple:
+    """A pydantic field for an option: its type and bounds; unset (None) unless it is the seed."""
+    bounds = {"gt" if option.low_open else "ge": option.low} if option.low is not None else {}
+    bounds |= {"le": option.high} if option.high is not None else {}
+    number = Annotated[int, Field(strict=True, **bounds)] if option.kind in ("int", "ints") else \
+        Annotated[float, Field(allow_inf_nan=False, **bounds)]
+    if option.kind == "choice":
+        kind: object = Literal[option.choices]  # type: ignore[valid-type]
+    elif option.is_list:
+        kind = Annotated[tuple[number, ...], Field(min_length=option.length or 1,  # type: ignore[valid-type]
+                                                   max_length=option.length or option.most)]
+    else:
+        kind = number
+    if option is SEED:
+        return kind, Field(option.default, description=option.help)
+    return kind | None, Field(None, description=option.help)
+
+
+def _text(value) -> str:
+    """A value as a link writes it: exact (repr round-trips a float), without a trailing .0."""
+    text = repr(value) if isinstance(value, float) else str(value)
+    return text.removesuffix(".0")
+
+
+class _Run(BaseModel):
+    """What to train: a registered model on a registered dataset, with options, recipe and seed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: Literal[tuple(MODELS)]  # type: ignore[valid-type]
+    dataset: Literal[tuple(DATASETS)]  # type: ignore[valid-type]
+    snapshots: int = Field(0, ge=0, le=1000, description="parameter snapshots kept for a replay")
+
+    @model_validator(mode="after")
+    def _fits_together(self) -> "_Run":
+        takes = {o.name for o in MODELS[self.model].options}
+        for name in (o.name for o in GROUPS["model"]):
+            if getattr(self, name) is not None and name not in takes:
+                takers = [m for m, s in MODELS.items() if any(o.name == name for o in s.options)]
+                raise OptionError(name, f"applies to {', '.join(takers)}, not to {self.model}")
+        if self.dataset in DATASETS:  # the lab's uploads have no registry entry to check against
+            dataset_options(self.dataset, self.data_options())
+        return self
+
+    def _given(self, options) -> dict:
+        return {o.name: v for o in options if (v := getattr(self, o.name)) is not None}
+
+    def model_options(self) -> dict:
+        """The model's options this run sets, e.g. {"hidden": (3, 2)}."""
+        return self._given(MODELS[self.model].options)
+
+    def data_options(self) -> dict:
+        """The dataset's own options this run sets (n and noise aside), e.g. {"lines": 5}."""
+        return self._given(GROUPS["data"][len(DATA_OPTIONS):])
+
+    def recipe(self) -> Recipe:
+        """The model's registered recipe with this run's seed and snapshots; any of optimizer,
+        objective, lr and steps make it one stage, which starts from the first registered stage."""
+        own = MODELS[self.model].recipe
+        stage = self._given(o for o in RECIPE_OPTIONS if o.name in STAGE)
+        stages = (dataclasses.replace(own.stages[0], **stage),) if stage else own.stages
+        return Recipe(stages, self.restarts or own.restarts, seed=self.seed,
+                      snapshots=max(own.snapshots, self.snapshots))
+
+    def data(self) -> Dataset:
+        """The run's dataset, made from its seed."""
+        return make_dataset(self.dataset, n=self.n, noise=self.noise, seed=self.seed, **self.data_options())
+
+    def build(self, data: Dataset) -> nn.Module:
+        """A fresh, untrained model for this run's data."""
+        return make_model(self.model, data, **self.model_options())
+
+    def probe(self, data: Dataset) -> nn.Module:
+        """An untrained model, after checking that the recipe can train it (ValueError if not)."""
+        with SEEDING:  # building draws from the global RNG, which another thread may be seeding
+            model = self.build(data)
+        check(self.recipe(), model)
+        return model
+
+    def fit(self, data: Dataset | None = None, on_step: Callable[[int, int, float], None] | None = None,
+            on_build: Callable[[nn.Module], None] | None = None) -> Fit:
+        """Train the run with the one trainer; ``on_build`` sees each start's model before it trains."""
+        data = self.data() if data is None else data
+
+        def build() -> nn.Module:
+            model = self.build(data)
+            if on_build is not None:
+                on_build(model)
+            return model
+        return fit(build, data.train, self.recipe(), on_step=on_step)
+
+    def key(self) -> str:
+        """A file name that changes whenever anything that decides the numbers changes."""
+        from . import __version__
+        text = repr((self.model_dump(exclude_defaults=True), self.recipe(), __version__))
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def query(self) -> str:
+        """The lab's query string that trains exactly this run (replay snapshots aside)."""
+        given = self.model_dump(exclude_defaults=True, exclude={"snapshots"})
+        return urlencode({k: ",".join(map(_text, v)) if isinstance(v, tuple) else _text(v)
+                          for k, v in given.items()})
+
+    @classmethod
+    def parse(cls, texts: dict[str, str]):
+        """A run from settings written as text (command-line flags, a link's query); an
+        OptionError or pydantic's ValidationError says what is wrong."""
+        return cls(**{k: OPTIONS[k].parse(v) if k in OPTIONS else v for k, v in texts.items()})
+
+    @classmethod
+    def from_query(cls, query: str):
+        """The run a lab link trains (``query``'s inverse)."""
+        return cls.parse(dict(parse_qsl(query, keep_blank_values=True)))
+
+
+Run = create_model("Run", __base__=_Run, __doc__=_Run.__doc__,
+                   **{name: _field(option) for name, option in OPTIONS.items()})
+
+
+def schema() -> list[dict]:
+    """Every run option as JSON for the lab's form: its declaration, its group, and the models or
+    datasets it applies to."""
+    takers = {"data": {name: [d for d, s in DATASETS.items() if any(o.name == name for o in s.options)]
+                       for name in OPTIONS},
+              "model": {name: [m for m, s in MODELS.items() if any(o.name == name for o in s.options)]
+                        for name in OPTIONS}}
+    out = []
+    for group, options in GROUPS.items():
+        for o in options:
+            entry = o.schema() | {"group": group}
+            if group == "model":
+                entry["models"] = takers["model"][o.name]
+            elif o not in DATA_OPTIONS and group == "data":
+                entry["datasets"] = takers["data"][o.name]
+            out.append(entry)
+    return out
