@@ -12,7 +12,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from .options import Option, OptionError
+from .options import Option, check_options
 
 CUPS = (0.5, 4.0)  # the range of cups of grain measured for training
 FAR_CUPS = 10.0  # a big pot, far outside the measured range: the extrapolation test
@@ -277,13 +277,7 @@ DATA_OPTIONS = (
 
 def dataset_options(name: str, options: dict) -> dict:
     """The options checked against the dataset's declarations; OptionError names any that do not apply."""
-    declared = {o.name: o for o in DATASETS[name].options}
-    for key in options:
-        if key not in declared:
-            takers = [d for d, s in DATASETS.items() if any(o.name == key for o in s.options)]
-            where = f"applies to {', '.join(takers)}" if takers else "is no dataset option"
-            raise OptionError(key, f"{where}, not to {name}")
-    return {k: declared[k].check(v) for k, v in options.items() if v is not None}
+    return check_options(DATASETS, name, options, "dataset")
 
 
 def make_dataset(name: str, n: int | None = None, noise: float | None = None, seed: int = 0,

@@ -119,3 +119,20 @@ class Option:
                 "low": self.low, "high": self.high, "low_open": self.low_open,
                 "choices": list(self.choices), "length": self.length, "most": self.most,
                 "increasing": self.increasing}
+
+
+def takers(registry: dict, name: str) -> list[str]:
+    """The registry entries (models or datasets) that declare an option of this name."""
+    return [entry for entry, spec in registry.items() if any(o.name == name for o in spec.options)]
+
+
+def check_options(registry: dict, entry: str, given: dict, what: str) -> dict:
+    """The given options checked against ``registry[entry]``'s declarations (None values dropped);
+    OptionError names any option that the entry does not take, and who takes it."""
+    declared = {o.name: o for o in registry[entry].options}
+    for key in given:
+        if key not in declared:
+            who = takers(registry, key)
+            where = f"applies to {', '.join(who)}" if who else f"is no {what} option"
+            raise OptionError(key, f"{where}, not to {entry}")
+    return {k: declared[k].check(v) for k, v in given.items() if v is not None}

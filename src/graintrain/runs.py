@@ -20,7 +20,7 @@ from torch import nn
 
 from .datasets import DATA_OPTIONS, DATASETS, Dataset, dataset_options, make_dataset
 from .models import MODELS, make_model
-from .options import Option, OptionError
+from .options import Option, check_options, takers
 from .train import RECIPE_OPTIONS, SEED, SEEDING, Fit, Recipe, check, fit
 
 
@@ -77,11 +77,7 @@ class _Run(BaseModel):
 
     @model_validator(mode="after")
     def _fits_together(self) -> "_Run":
-        takes = {o.name for o in MODELS[self.model].options}
-        for name in (o.name for o in GROUPS["model"]):
-            if getattr(self, name) is not None and name not in takes:
-                takers = [m for m, s in MODELS.items() if any(o.name == name for o in s.options)]
-                raise OptionError(name, f"applies to {', '.join(takers)}, not to {self.model}")
+        check_options(MODELS, self.model, self._given(GROUPS["model"]), "model")
         if self.dataset in DATASETS:  # the lab's uploads have no registry entry to check against
             dataset_options(self.dataset, self.data_options())
         return self
@@ -163,18 +159,14 @@ Run = create_model("Run", __base__=_Run, __doc__=_Run.__doc__,
 
 def schema() -> list[dict]:
     """Every run option as JSON for the lab's form: its declaration, its group, and the models or
-    datasets it applies to."""
-    takers = {"data": {name: [d for d, s in DATASETS.items() if any(o.name == name for o in s.options)]
-                       for name in OPTIONS},
-              "model": {name: [m for m, s in MODELS.items() if any(o.name == name for o in s.options)]
-                        for name in OPTIONS}}
+    datasets it applies to (none named: it applies to all)."""
     out = []
     for group, options in GROUPS.items():
         for o in options:
             entry = o.schema() | {"group": group}
             if group == "model":
-                entry["models"] = takers["model"][o.name]
-            elif o not in DATA_OPTIONS and group == "data":
-                entry["datasets"] = takers["data"][o.name]
+                entry["models"] = takers(MODELS, o.name)
+            elif group == "data" and o not in DATA_OPTIONS:
+                entry["datasets"] = takers(DATASETS, o.name)
             out.append(entry)
     return out

@@ -7,7 +7,7 @@ import argparse
 
 from ..datasets import DATA_OPTIONS, DATASETS
 from ..models import MODELS
-from ..options import Option
+from ..options import Option, takers
 from ..runs import GROUPS, OPTIONS
 from ..train import RECIPE_OPTIONS, SEED
 
@@ -61,10 +61,9 @@ def _run_flags(parser: argparse.ArgumentParser) -> None:
     for group, options in GROUPS.items():
         for o in options:
             shape = {"floats": "A,B,…", "ints": "A,B,…", "choice": "{" + ",".join(o.choices) + "}"}
-            takers = [n for n, spec in (MODELS if group == "model" else DATASETS).items()
-                      if any(t.name == o.name for t in spec.options)] if o.name not in _COMMON else []
+            who = [] if o.name in _COMMON else takers(MODELS if group == "model" else DATASETS, o.name)
             parser.add_argument(o.flag, dest=o.name, metavar=shape.get(o.kind, "N"),
-                                help=f"{'/'.join(takers) + ': ' if takers else ''}{o.help}")
+                                help=f"{'/'.join(who) + ': ' if who else ''}{o.help}")
 
 
 _COMMON = {o.name for o in (*DATA_OPTIONS, *RECIPE_OPTIONS, SEED)}

@@ -13,7 +13,7 @@ from typing import Callable
 from torch import nn
 
 from ..datasets import Dataset
-from ..options import Option, OptionError
+from ..options import Option, check_options
 from ..train import Recipe, Stage
 from .attention import Attention
 from .classifier import Classifier
@@ -102,14 +102,7 @@ def make_model(name: str, dataset: Dataset, **options) -> nn.Module:
     """Build a registered model for a dataset; options (hidden, experts) go to the model's builder."""
     if name not in MODELS:
         raise KeyError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
-    declared = {o.name: o for o in MODELS[name].options}
-    for key in options:
-        if key not in declared:
-            takers = [m for m, s in MODELS.items() if any(o.name == key for o in s.options)]
-            where = f"applies to {', '.join(takers)}" if takers else "is no model option"
-            raise OptionError(key, f"{where}, not to {name}")
-    return MODELS[name].build(dataset, **{k: declared[k].check(v) for k, v in options.items()
-                                          if v is not None})
+    return MODELS[name].build(dataset, **check_options(MODELS, name, options, "model"))
 
 
 def num_parameters(model: nn.Module) -> int:

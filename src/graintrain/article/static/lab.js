@@ -233,7 +233,8 @@ function addRunOptions() {
     let input;
     if (option.kind === "choice") {
       input = document.createElement("select");
-      input.add(new Option(option.default === null ? "default" : `default (${option.default})`, ""));
+      const unset = option.group === "training" ? "the model's recipe" : "default";
+      input.add(new Option(option.default === null ? unset : `default (${option.default})`, ""));
       for (const choice of option.choices) input.add(new Option(choice, choice));
     } else {
       input = document.createElement("input");

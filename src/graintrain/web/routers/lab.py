@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -89,15 +90,11 @@ async def events(request: Request, job: Job = Depends(get_job),
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-@router.post("/jobs/{job_id}/pause")
-def pause(job: Job = Depends(get_job), jobs: JobManager = Depends(get_jobs)) -> dict:
-    jobs.pause(job)
-    return {"id": job.id, "status": job.status}
-
-
-@router.post("/jobs/{job_id}/resume")
-def resume(job: Job = Depends(get_job), jobs: JobManager = Depends(get_jobs)) -> dict:
-    jobs.unpause(job)
+@router.post("/jobs/{job_id}/{action}")
+def control(action: Literal["pause", "resume"], job: Job = Depends(get_job),
+            jobs: JobManager = Depends(get_jobs)) -> dict:
+    """Pause a running job at its next step, or let a paused one go on."""
+    (jobs.pause if action == "pause" else jobs.unpause)(job)
     return {"id": job.id, "status": job.status}
 
 
