@@ -1,11 +1,25 @@
+import json
 import socket
+import threading
 import time
 import urllib.request
+
+import httpx
 
 import pytest
 import torch
 
 torch.set_num_threads(1)  # the models are tiny: one thread is fastest and keeps runs repeatable
+
+FUZZED: dict = {}  # operation -> Counter of statuses, from the fuzzing tests, shown in the summary
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The fuzzing tests' counts, so the run itself says how many requests got which answer."""
+    for operation, statuses in FUZZED.items():
+        server_errors = sum(n for status, n in statuses.items() if status >= 500)
+        terminalreporter.write_line(f"fuzzed {operation}: {sum(statuses.values())} requests, "
+                                    f"statuses {dict(sorted(statuses.items()))}, 5xx: {server_errors}")
 
 
 @pytest.fixture
@@ -52,3 +66,58 @@ def wait_for(url: str, seconds: float = 20) -> None:
             if time.monotonic() > end:
                 raise
             time.sleep(0.05)
+
+
+# A real lab server on loopback, and the calls a page makes to it --------------------------------
+
+def serve(site, site_cache, **settings):
+    """A uvicorn server for the app, on a free loopback port, in a thread."""
+    from graintrain.web.main import create_app
+    from graintrain.web.settings import Settings
+    import uvicorn
+    port = free_port()
+    app = create_app(Settings(cache_dir=site_cache.folder, **settings), site)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_for(f"http://127.0.0.1:{port}/index.html")
+    return server, thread, app, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def lab(site, site_cache):
+    """An httpx client on a real lab server (two workers, a short queue), and the app."""
+    server, thread, app, url = serve(site, site_cache, workers=2, queue_limit=2, job_seconds=20)
+    with httpx.Client(base_url=url, timeout=30) as client:
+        yield client, app
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+TOKENS: dict[str, str] = {}  # job id -> the token its start returned
+
+
+def start(client, **settings) -> str:
+    response = client.post("/api/jobs", json=settings)
+    assert response.status_code == 202, response.text
+    TOKENS[response.json()["id"]] = response.json()["token"]
+    return response.json()["id"]
+
+
+def own(job_id: str, tail: str = "") -> str:
+    """A job's path as the page that started it calls it: with its token."""
+    return f"/api/jobs/{job_id}{tail}?token={TOKENS[job_id]}"
+
+
+def events(client, job_id, until=("done", "error", "stopped"), on_event=None, owner=True):
+    """A job's server-sent events up to the first of ``until``, read as its page (owner) or a watcher."""
+    seen = []
+    with client.stream("GET", own(job_id, "/events") if owner else f"/api/jobs/{job_id}/events") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("data: "):
+                seen.append(json.loads(line[6:]))
+                if on_event:
+                    on_event(seen[-1])
+                if seen[-1]["type"] in until:
+                    break
+    return seen

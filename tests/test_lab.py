@@ -4,61 +4,19 @@ Streams are read from a real uvicorn server on loopback with httpx, as a browser
 """
 
 import io
-import json
 import threading
 import time
 
 import httpx
 import pytest
 import torch
-import uvicorn
 
 from graintrain import make_dataset, make_model, mse
-from graintrain.web.main import create_app
-from graintrain.web.settings import Settings
 
-from conftest import free_port, wait_for
+from conftest import TOKENS, events, own, serve, start  # noqa: F401  the lab fixture lives there too
 
 GOOD_CSV = "cups,darkness,water,label\n" + "".join(
     f"{x},{d},{r * x},{name}\n" for x in (0.5, 1, 2, 3, 4) for d, r, name in ((0, 2, "white"), (0.5, 3, "brown")))
-
-
-def serve(site, site_cache, **settings):
-    port = free_port()
-    app = create_app(Settings(cache_dir=site_cache.folder, **settings), site)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(f"http://127.0.0.1:{port}/index.html")
-    return server, thread, app, f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture(scope="module")
-def lab(site, site_cache):
-    server, thread, app, url = serve(site, site_cache, workers=2, queue_limit=2, job_seconds=20)
-    with httpx.Client(base_url=url, timeout=30) as client:
-        yield client, app
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-def start(client, **settings) -> str:
-    response = client.post("/api/jobs", json=settings)
-    assert response.status_code == 202, response.text
-    return response.json()["id"]
-
-
-def events(client, job_id, until=("done", "error", "stopped"), on_event=None):
-    seen = []
-    with client.stream("GET", f"/api/jobs/{job_id}/events") as stream:
-        for line in stream.iter_lines():
-            if line.startswith("data: "):
-                seen.append(json.loads(line[6:]))
-                if on_event:
-                    on_event(seen[-1])
-                if seen[-1]["type"] in until:
-                    break
-    return seen
 
 
 def test_a_job_streams_its_progress_and_ends_done(lab):
@@ -93,13 +51,13 @@ def test_exports_load_back_into_the_same_model(lab):
     client, _ = lab
     job = start(client, model="plane", dataset="white+brown")
     done = events(client, job)[-1]
-    blob = client.get(f"/api/jobs/{job}/model")
+    blob = client.get(own(job, "/model"))
     assert blob.headers["content-type"] == "application/octet-stream"
     data = make_dataset("white+brown")
     model = make_model("plane", data)
     model.load_state_dict(torch.load(io.BytesIO(blob.content)))
     assert mse(model, data.train) == pytest.approx(done["train_mse"], rel=1e-6)
-    params = client.get(f"/api/jobs/{job}/model.json").json()["parameters"]
+    params = client.get(own(job, "/model.json")).json()["parameters"]
     assert set(params) == {"a", "b", "c"} and params["a"] == pytest.approx(model.a.item())
 
 
@@ -111,12 +69,12 @@ def test_stop_ends_a_long_job_at_once(lab):
     def stop_on_first_progress(event):
         if event["type"] == "progress" and not stopped_at:
             stopped_at["t"] = time.monotonic()
-            assert client.delete(f"/api/jobs/{job}").status_code == 200
+            assert client.delete(own(job)).status_code == 200
 
     last = events(client, job, on_event=stop_on_first_progress)[-1]
     assert last["type"] == "stopped" and "stopped by the reader" in last["message"]
     assert time.monotonic() - stopped_at["t"] < 3.0  # one step of this model takes milliseconds
-    assert client.get(f"/api/jobs/{job}/model").status_code == 409
+    assert client.get(own(job, "/model")).status_code == 409
 
 
 def test_pause_holds_the_step_and_resume_finishes(lab):
@@ -126,14 +84,14 @@ def test_pause_holds_the_step_and_resume_finishes(lab):
 
     def pause_once(event):
         if event["type"] == "progress" and not seen:
-            seen.append(client.post(f"/api/jobs/{job}/pause").json()["status"])
+            seen.append(client.post(own(job, "/pause")).json()["status"])
         if event["type"] == "paused":
             time.sleep(0.3)  # an update already being built may still land
             held = client.get(f"/api/jobs/{job}").json()["last"]
             time.sleep(0.4)
             assert client.get(f"/api/jobs/{job}").json()["last"] == held  # no step while paused
-            seen.append(client.post(f"/api/jobs/{job}/resume").json()["status"])
-            client.delete(f"/api/jobs/{job}")
+            seen.append(client.post(own(job, "/resume")).json()["status"])
+            client.delete(own(job))
 
     last = events(client, job, on_event=pause_once)[-1]
     assert seen == ["paused", "running"] and last["type"] == "stopped"
@@ -217,7 +175,7 @@ def test_dataset_options_come_from_the_registry_and_train(lab):
     job = start(client, model="attention", dataset="switchboard", **settings)
     done = events(client, job)[-1]
     assert done["type"] == "done"
-    learned = client.get(f"/api/jobs/{job}/model.json").json()["parameters"]
+    learned = client.get(own(job, "/model.json")).json()["parameters"]
     truth = make_dataset("switchboard", **settings)
     slopes = sorted(w[0] for w in learned["value.weight"])
     assert slopes == pytest.approx(sorted(truth.slopes.tolist()), abs=0.15)  # every line recovered
@@ -239,7 +197,7 @@ def test_attention_finds_the_grains_in_a_csv_on_any_darkness_scale(lab):
     done = events(client, job)[-1]
     # 120 held-out rows: the noise alone gives an MSE of σ² ± 0.13σ², so 1.5σ² is three spreads up
     assert done["type"] == "done" and done["test_mse"] <= 1.5 * 0.1**2
-    learned = client.get(f"/api/jobs/{job}/model.json").json()["parameters"]
+    learned = client.get(own(job, "/model.json")).json()["parameters"]
     assert sorted(w[0] for w in learned["value.weight"]) == pytest.approx([1.0, 2.0, 3.0], abs=0.1)
 
 
@@ -256,7 +214,7 @@ def test_concurrent_jobs_still_train_the_same_numbers(lab):
     settings = dict(model="attention", dataset="switchboard", seed=11)
     ids = [start(client, **settings) for _ in range(2)]  # two workers: they train at the same time
     results = [events(client, i)[-1] for i in ids]
-    params = [client.get(f"/api/jobs/{i}/model.json").json()["parameters"] for i in ids]
+    params = [client.get(own(i, "/model.json")).json()["parameters"] for i in ids]
     assert results[0]["train_mse"] == results[1]["train_mse"] and params[0] == params[1]
 
 
@@ -268,7 +226,7 @@ def test_a_paused_job_still_meets_its_time_limit(site, site_cache):
                         steps=20000)
             while client.get(f"/api/jobs/{job}").json()["status"] != "running":
                 time.sleep(0.01)
-            assert client.post(f"/api/jobs/{job}/pause").json()["status"] == "paused"
+            assert client.post(own(job, "/pause")).json()["status"] == "paused"
             deadline = time.monotonic() + 5
             while client.get(f"/api/jobs/{job}").json()["status"] != "stopped":
                 assert time.monotonic() < deadline, "a paused job outlived its time limit"

@@ -19,7 +19,7 @@ from graintrain.article.site import chapters, figures_used, render_markdown
 
 @pytest.fixture(scope="module")
 def client(site, site_cache):
-    return TestClient(create_app(Settings(cache_dir=site_cache.folder), site))
+    return TestClient(create_app(Settings(cache_dir=site_cache.folder), site), base_url="http://127.0.0.1")
 
 
 def test_every_chapter_and_the_contents_page_load(client, site):

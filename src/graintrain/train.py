@@ -205,7 +205,7 @@ def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
             lr = stage.step_size
             raise TrainingDiverged(
                 f"the loss became {loss} at step {step} (stage {number}: {stage.optimizer}, "
-                f"lr {lr:g}, start {start}); try a lower learning rate, e.g. --lr {lr / 10:g}")
+                f"learning rate {lr:g}, start {start}); try a lower learning rate, e.g. {lr / 10:g}")
         fit.losses.append(loss)
         snap()
         if on_step is not None:

@@ -18,6 +18,7 @@ class CSVError(ValueError):
 CSV_COLUMNS = ("cups", "darkness", "water")  # required; "label" is optional
 CSV_MAX_ROWS = 20_000  # the same bound as generated data
 CSV_MAX_LABELS = 16  # classes become experts and units: more would make the models themselves huge
+CSV_MAX_VALUE = 1e6  # beyond this, squared errors in 32-bit floats lose all precision or overflow
 
 
 def from_csv(text: str, seed: int = 0, test_share: float = 0.2) -> Dataset:
@@ -28,7 +29,14 @@ def from_csv(text: str, seed: int = 0, test_share: float = 0.2) -> Dataset:
     Every row is checked before anything is built, so a bad file never yields half a dataset.
     A seeded share of the rows becomes the test split.
     """
-    rows = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))  # any line ends
+    try:
+        return _dataset(reader, seed, test_share)
+    except csv.Error as err:  # a field past the csv module's size limit, a NUL byte, …
+        raise CSVError(f"line {reader.line_num}: {err}") from None
+
+
+def _dataset(rows, seed: int, test_share: float) -> Dataset:
     try:
         header = [h.strip().lower() for h in next(rows)]
     except StopIteration:
@@ -53,12 +61,15 @@ def from_csv(text: str, seed: int = 0, test_share: float = 0.2) -> Dataset:
             try:
                 number = float(cell)
             except ValueError:
-                raise CSVError(f"line {line}, column {column}: {cell!r} is not a number") from None
+                raise CSVError(f"line {line}, column {column}: {cell[:20]!r} is not a number") from None
             if not math.isfinite(number):
-                raise CSVError(f"line {line}, column {column}: {cell!r} is not a finite number")
+                raise CSVError(f"line {line}, column {column}: {cell[:20]!r} is not a finite number")
+            if abs(number) > CSV_MAX_VALUE:
+                raise CSVError(f"line {line}, column {column}: {number:g} is outside "
+                               f"±{CSV_MAX_VALUE:,.0f}; rescale the column")
             values[column].append(number)
         if "label" in index:
-            label = row[index["label"]].strip()
+            label = row[index["label"]].strip()[:100]
             if not label:
                 raise CSVError(f"line {line}, column label: empty label")
             labels.append(label)

@@ -7,6 +7,7 @@ live in ``run_settings.py`` and what a job streams in ``progress.py``.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 import uuid
@@ -39,7 +40,9 @@ class Job:
     settings: JobSettings
     status: str = "queued"  # queued, running, paused, done, error, stopped
     events: list[dict] = field(default_factory=list)
-    model: torch.nn.Module | None = None
+    model: torch.nn.Module | None = None  # the model in training, for progress events
+    state: dict[str, torch.Tensor] | None = None  # the trained parameters, kept for the exports
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(18))  # the starting page's key
     stop_reason: str | None = None
     resume: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -50,8 +53,12 @@ class Job:
             self.events.append(event)
 
     def finish(self, status: str, event: dict) -> None:
-        """End the job: its last event, and progress events slimmed to step and loss to save memory."""
+        """End the job: its last event. What it keeps is only what exports and late readers need:
+        the parameters, not the model with its kept activations; progress as step and loss; the
+        settings without the uploaded CSV."""
         with self.lock:
+            self.model = None
+            self.settings = self.settings.model_copy(update={"csv": None})
             self.events = [{k: e[k] for k in ("type", "step", "total", "loss", "losses", "seconds") if k in e}
                            if e["type"] == "progress" else e for e in self.events]
             self.events.append(event)
@@ -178,7 +185,7 @@ class JobManager:
             job.model = model
 
         result = s.fit(data, on_step=on_step, on_build=watch)
-        job.model = result.model
+        job.state = {k: v.detach().clone() for k, v in result.model.state_dict().items()}
         scores = evaluate(result.model, data)
         scores.pop("experts", None)  # the page shows the weights; the export carries the experts
         summary = {"type": "done", "step": total, "total": total,

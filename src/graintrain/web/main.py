@@ -8,19 +8,17 @@ from contextlib import asynccontextmanager
 from importlib import resources
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__
+from . import errors
 from .jobs import JobManager
 from .routers import article, lab
 from .settings import Settings
 from ..assets import PLOTLY_JS
 from ..article.site import Site
-
-
-MAX_BODY = 3_000_000  # bytes: room for a 2 MB CSV inside its JSON
 
 
 def create_app(settings: Settings, site: Site) -> FastAPI:
@@ -35,17 +33,21 @@ def create_app(settings: Settings, site: Site) -> FastAPI:
         yield
         jobs.shutdown()  # no training thread outlives the server
 
-    app = FastAPI(title="graintrain", version=__version__, lifespan=lifespan)
+    # The interactive docs (/docs, /redoc) load their scripts from a CDN: off. /openapi.json stays.
+    app = FastAPI(title="graintrain", version=__version__, lifespan=lifespan, docs_url=None,
+                  redoc_url=None)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts())
     app.state.settings = settings
     app.state.site = site
     app.state.jobs = jobs
 
     @app.middleware("http")
     async def refuse_huge_bodies(request: Request, call_next):
-        # The 2 MB upload limit is checked on the parsed JSON; refuse far bigger bodies before reading.
+        # A body that says it is too big is refused before it is read; one that does not say
+        # (chunked) is counted as it arrives (routers/lab.py, read_body).
         size = request.headers.get("content-length")
-        if size is not None and (not size.isdigit() or int(size) > MAX_BODY):
-            return JSONResponse({"detail": f"the request body is over {MAX_BODY // 1_000_000} MB"},
+        if size is not None and (not size.isdigit() or int(size) > settings.max_body):
+            return JSONResponse({"detail": f"the request body is over {settings.max_body:,} bytes"},
                                 status_code=413)
         return await call_next(request)
 
@@ -64,10 +66,5 @@ def create_app(settings: Settings, site: Site) -> FastAPI:
 
     app.include_router(article.router)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def not_found(request: Request, exc: StarletteHTTPException):
-        if exc.status_code == 404 and not request.url.path.startswith("/api/"):
-            return HTMLResponse(site.pages["404.html"], status_code=404)
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-
+    errors.install(app, site.pages["404.html"])
     return app

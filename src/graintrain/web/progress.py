@@ -46,13 +46,13 @@ def snapshot(model: torch.nn.Module, data: Dataset) -> dict:
     return out
 
 
-def state_dict_bytes(model: torch.nn.Module) -> bytes:
-    """The model's parameters as a PyTorch state_dict file."""
+def state_dict_bytes(state: dict[str, torch.Tensor]) -> bytes:
+    """A model's state_dict as a PyTorch file."""
     buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
+    torch.save(state, buffer)
     return buffer.getvalue()
 
 
-def state_dict_json(model: torch.nn.Module) -> dict:
-    """The model's parameters as JSON: name -> nested lists."""
-    return {name: t.tolist() for name, t in model.state_dict().items()}
+def state_dict_json(state: dict[str, torch.Tensor]) -> dict:
+    """A model's state_dict as JSON: name -> nested lists."""
+    return {name: t.tolist() for name, t in state.items()}

@@ -22,22 +22,22 @@ class JobSettings(Run):
     csv: str | None = Field(None, max_length=MAX_UPLOAD, description="CSV text when dataset is upload")
 
     @model_validator(mode="after")
-    def _data_is_there(self) -> "JobSettings":
-        if self.dataset != UPLOAD:
-            if self.csv is not None:
-                raise ValueError("csv is only read when dataset is upload")
-            self.data()  # the generator refuses what its options' bounds cannot (a range too narrow)
-            return self
-        if not self.csv:
-            raise ValueError("dataset upload needs the CSV text in csv")
-        for name in (*(o.name for o in DATA_OPTIONS), *self.data_options()):
-            if getattr(self, name) is not None:
-                raise OptionError(name, "applies to generated data, not to upload")
-        data = from_csv(self.csv, seed=self.seed)  # a CSVError names the line and column
-        learns_labels = any(st.objective in ("cross-entropy", "labelled")
-                            for st in self.recipe().stages)
+    def _trains(self) -> "JobSettings":
+        """Refuse now what would fail once the job started: data its generator or CSV reader
+        refuses, and a recipe the model cannot take (mixture on a line)."""
+        if self.dataset != UPLOAD and self.csv is not None:
+            raise ValueError("csv is only read when dataset is upload")
+        if self.dataset == UPLOAD:
+            if not self.csv:
+                raise ValueError("dataset upload needs the CSV text in csv")
+            for name in (*(o.name for o in DATA_OPTIONS), *self.data_options()):
+                if getattr(self, name) is not None:
+                    raise OptionError(name, "applies to generated data, not to upload")
+        data = self.data()  # a CSVError names the line and column
+        learns_labels = any(st.objective in ("cross-entropy", "labelled") for st in self.recipe().stages)
         if learns_labels and data.classes == ("data",):
             raise ValueError(f"{self.model} learns classes: the CSV needs a label column")
+        self.probe(data)
         return self
 
     def data(self) -> Dataset:

@@ -19,6 +19,14 @@ class Settings(BaseModel):
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)  # jobs training at once
     queue_limit: int = Field(16, ge=0)  # jobs allowed to wait; past that the lab answers 429
     job_seconds: float = Field(60.0, gt=0)  # a job is stopped after this long
+    max_body: int = Field(3_000_000, ge=1)  # bytes of a request body: room for a 2 MB CSV in JSON
+    body_seconds: float = Field(10.0, gt=0)  # a request body must arrive within this long
+
+    def trusted_hosts(self) -> list[str]:
+        """Host headers the server answers. On loopback only its own names, so that a web page
+        elsewhere cannot reach it through DNS rebinding; any, once --host exposes it."""
+        loopback = {"127.0.0.1", "localhost", "::1"}
+        return sorted(loopback) if self.host in loopback else ["*"]
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":

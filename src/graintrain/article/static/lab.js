@@ -18,7 +18,7 @@ const DEFAULTS = new Map();  // a value equal to its option's default stays out 
 
 let registry = null;
 const colourOf = (k) => classColour(job?.classes[k], k);  // a grain's own colour, else the k-th expert's
-let job = null;       // {id, source, data, classes, losses: {x, y}, paused}
+let job = null;       // {id, token, source, data, classes, losses: {x, y}, paused}
 let uploaded = null;  // CSV text chosen by the reader
 
 function layout(extra = {}) {
@@ -164,14 +164,16 @@ function finish(text, done) {
   if (done) {
     exportsBox.hidden = false;
     const base = `api/jobs/${job.id}/model`;
-    exportsBox.querySelector("[data-export=pt]").href = base;
-    exportsBox.querySelector("[data-export=json]").href = `${base}.json`;
+    const token = `?token=${encodeURIComponent(job.token)}`;
+    exportsBox.querySelector("[data-export=pt]").href = base + token;
+    exportsBox.querySelector("[data-export=json]").href = `${base}.json${token}`;
   }
 }
 
-function listen(id) {
-  const source = new EventSource(`api/jobs/${id}/events`);
-  job = { id, source, data: null, classes: [], losses: { x: [], y: [] }, stride: 1, last: null, updates: 0, drawing: 0 };
+function listen(id, token) {
+  // The token marks this page as the job's owner: only its own leaving stops the job.
+  const source = new EventSource(`api/jobs/${id}/events?token=${encodeURIComponent(token)}`);
+  job = { id, token, source, data: null, classes: [], losses: { x: [], y: [] }, stride: 1, last: null, updates: 0, drawing: 0 };
   source.onmessage = (message) => {
     const event = JSON.parse(message.data);
     job.last = event;
@@ -210,16 +212,31 @@ async function train(submitEvent) {
   fail("");
   exportsBox.hidden = true;
   writeURL();
-  if (form.elements.dataset.value === "upload" && !uploaded) { fail("Choose a CSV file first."); return; }
-  const response = await fetch("api/jobs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(settings()) });
-  const body = await response.json();
-  if (response.status === 429) { fail(`The lab is busy: ${body.detail}`); return; }
-  if (!response.ok) { fail(explain(body.detail)); return; }
+  if (form.elements.dataset.value === "upload" && !uploaded) { notStarted("Choose a CSV file first."); return; }
+  let response, body;
+  try {
+    response = await fetch("api/jobs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(settings()) });
+    body = await response.json();
+  } catch {
+    notStarted(`The server did not answer${response ? ` (HTTP ${response.status})` : ""}.`);
+    return;
+  }
+  if (response.status === 429) { notStarted(`The lab is busy: ${body.detail}`); return; }
+  if (!response.ok) { notStarted(explain(body.detail)); return; }
   buttons.train.disabled = true;
   buttons.pause.disabled = false;
   buttons.stop.disabled = false;
   document.body.dataset.job = "running";
-  listen(body.id);
+  listen(body.id, body.token);
+}
+
+// A run that did not start leaves nothing of the previous one on the page.
+function notStarted(why) {
+  fail(why);
+  say("Not started: see the message below.");
+  for (const name of ["fit", "loss", "weights"]) Plotly.purge(plots[name]);
+  delete document.body.dataset.result;
+  document.body.dataset.job = "refused";
 }
 
 // One form field per run option in the registry, in its group, shown only where it applies.
@@ -287,10 +304,11 @@ async function init() {
     uploaded = file ? await file.text() : null;
   });
   threeD.addEventListener("change", () => { writeURL(); if (job?.last) drawFit(job.last); });
-  buttons.stop.addEventListener("click", () => fetch(`api/jobs/${job.id}`, { method: "DELETE" }));
+  const own = (path = "") => `api/jobs/${job.id}${path}?token=${encodeURIComponent(job.token)}`;
+  buttons.stop.addEventListener("click", () => fetch(own(), { method: "DELETE" }));
   buttons.pause.addEventListener("click", async () => {
     const paused = buttons.pause.textContent === "Resume";
-    await fetch(`api/jobs/${job.id}/${paused ? "resume" : "pause"}`, { method: "POST" });
+    await fetch(own(`/${paused ? "resume" : "pause"}`), { method: "POST" });
     buttons.pause.textContent = paused ? "Pause" : "Resume";
   });
   for (const button of exportsBox.querySelectorAll("[data-image]")) {

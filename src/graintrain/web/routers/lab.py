@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from typing import Literal
 
+import secrets
+
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
 
 from ...datasets import DATASETS
 from ...models import MODELS
@@ -25,10 +31,59 @@ def get_jobs(request: Request) -> JobManager:
 
 
 def get_job(job_id: str, jobs: JobManager = Depends(get_jobs)) -> Job:
+    """The job named in the path; anyone may read its state and watch its progress."""
     job = jobs.get(job_id)
     if job is None:
-        raise HTTPException(status_code=404, detail=f"no job {job_id!r}")
+        raise HTTPException(status_code=404, detail=f"no job {job_id[:40]!r}")
     return job
+
+
+def owned_job(token: str = "", job: Job = Depends(get_job)) -> Job:
+    """The job, for the page that started it: control and export need the token it was given."""
+    if not secrets.compare_digest(token.encode("utf-8", "replace"), job.token.encode()):
+        raise HTTPException(status_code=403, detail="this job belongs to the page that started it; "
+                                                    "pass its token to control or export it")
+    return job
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, refused past the size limit (413) or the time limit (408), chunked or not."""
+    settings = request.app.state.settings
+    chunks, size = [], 0
+
+    async def collect() -> None:
+        nonlocal size
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > settings.max_body:
+                raise HTTPException(status_code=413,
+                                    detail=f"the request body is over {settings.max_body:,} bytes")
+            chunks.append(chunk)
+    try:
+        await asyncio.wait_for(collect(), timeout=settings.body_seconds)
+    except TimeoutError:
+        raise HTTPException(status_code=408, detail="the request body did not arrive within "
+                                                    f"{settings.body_seconds:g} s") from None
+    return b"".join(chunks)
+
+
+def _finite(value):
+    """The value with every number JSON cannot carry (NaN, ±inf) as null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _json(event: dict) -> str:
+    """An event as strict JSON, which the page's JSON.parse accepts."""
+    try:
+        return json.dumps(event, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # a loss or a score that is not finite
+        return json.dumps(_finite(event), separators=(",", ":"))
 
 
 @router.get("/registry")
@@ -47,14 +102,23 @@ def registry() -> dict:
     }
 
 
-@router.post("/jobs", status_code=202)
-def start(settings: JobSettings, jobs: JobManager = Depends(get_jobs)) -> dict:
-    """Queue a training job; answers 202 with its id, or 429 when the queue is full."""
+@router.post("/jobs", status_code=202, openapi_extra={"requestBody": {
+    "required": True, "content": {"application/json": {"schema": JobSettings.model_json_schema()}}}})
+async def start(request: Request, jobs: JobManager = Depends(get_jobs)) -> dict:
+    """Queue a training job. Answers 202 with its id and the token that controls it; 422 naming
+    the field and why; 429 when the queue is full."""
+    body = await read_body(request)
+    try:  # pydantic's own JSON parser: it names the field of a number out of range or not finite
+        settings = await run_in_threadpool(JobSettings.model_validate_json, body)
+    except ValidationError as err:
+        refused = RequestValidationError([e | {"loc": ("body", *e["loc"])} for e in err.errors()])
+        refused.raw = body
+        raise refused from None
     try:
         job = jobs.submit(settings)
     except QueueFull as full:
         raise HTTPException(status_code=429, detail=str(full)) from None
-    return {"id": job.id, "events": f"/api/jobs/{job.id}/events"}
+    return {"id": job.id, "token": job.token, "events": f"/api/jobs/{job.id}/events?token={job.token}"}
 
 
 @router.get("/jobs/{job_id}")
@@ -65,10 +129,13 @@ def status(job: Job = Depends(get_job)) -> dict:
 
 
 @router.get("/jobs/{job_id}/events")
-async def events(request: Request, job: Job = Depends(get_job),
+async def events(request: Request, token: str = "", job: Job = Depends(get_job),
                  jobs: JobManager = Depends(get_jobs)) -> StreamingResponse:
     """Server-sent events: queued, started, progress (step, loss, fitted function), then done,
-    error or stopped. A client that goes away stops its job."""
+    error or stopped. Anyone may watch; when the page that started the job (its token) goes away,
+    the job stops."""
+    owner = secrets.compare_digest(token.encode("utf-8", "replace"), job.token.encode())
+
     async def stream():
         sent, ended = 0, False
         try:
@@ -77,13 +144,13 @@ async def events(request: Request, job: Job = Depends(get_job),
                     break
                 new = job.events[sent:]
                 for event in new:
-                    yield f"data: {json.dumps(event, separators=(',', ':'))}\n\n"
+                    yield f"data: {_json(event)}\n\n"
                 sent += len(new)
                 ended = any(e["type"] in ("done", "error", "stopped") for e in new)
                 if not ended:
                     await asyncio.sleep(POLL_SECONDS)
         finally:  # also reached when the server cancels the stream because the client left
-            if not ended:
+            if not ended and owner:
                 jobs.stop(job, "the page that started it went away")
 
     return StreamingResponse(stream(), media_type="text/event-stream",
@@ -91,7 +158,7 @@ async def events(request: Request, job: Job = Depends(get_job),
 
 
 @router.post("/jobs/{job_id}/{action}")
-def control(action: Literal["pause", "resume"], job: Job = Depends(get_job),
+def control(action: Literal["pause", "resume"], job: Job = Depends(owned_job),
             jobs: JobManager = Depends(get_jobs)) -> dict:
     """Pause a running job at its next step, or let a paused one go on."""
     (jobs.pause if action == "pause" else jobs.unpause)(job)
@@ -99,31 +166,31 @@ def control(action: Literal["pause", "resume"], job: Job = Depends(get_job),
 
 
 @router.delete("/jobs/{job_id}")
-def stop(job: Job = Depends(get_job), jobs: JobManager = Depends(get_jobs)) -> dict:
+def stop(job: Job = Depends(owned_job), jobs: JobManager = Depends(get_jobs)) -> dict:
     """Stop a job at its next step."""
     jobs.stop(job, "stopped by the reader")
     return {"id": job.id, "status": "stopping" if not job.finished else job.status}
 
 
-def _finished_model(job: Job):
-    if job.status != "done" or job.model is None:
+def _finished_state(job: Job) -> dict:
+    if job.status != "done" or job.state is None:
         raise HTTPException(status_code=409, detail=f"job {job.id} is {job.status}; "
                                                     "its model is ready once it is done")
-    return job.model
+    return job.state
 
 
 @router.get("/jobs/{job_id}/model", response_class=Response,
             responses={200: {"content": {"application/octet-stream": {}}}})
-def model_state_dict(job: Job = Depends(get_job)) -> Response:
+def model_state_dict(job: Job = Depends(owned_job)) -> Response:
     """The trained model's PyTorch state_dict (load it with torch.load)."""
-    data = state_dict_bytes(_finished_model(job))
+    data = state_dict_bytes(_finished_state(job))
     name = f"graintrain-{job.settings.model}-{job.settings.dataset}-{job.id}.pt"
     return Response(data, media_type="application/octet-stream",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/jobs/{job_id}/model.json")
-def model_json(job: Job = Depends(get_job)) -> JSONResponse:
+def model_json(job: Job = Depends(owned_job)) -> JSONResponse:
     """The trained model's parameters as JSON, with the settings that made them."""
     return JSONResponse({"settings": job.settings.model_dump(exclude={"csv"}),
-                         "parameters": state_dict_json(_finished_model(job))})
+                         "parameters": state_dict_json(_finished_state(job))})
