@@ -1,6 +1,10 @@
 """The switchboard study: matched sizes, the faithfulness measure, its outputs, and resuming."""
 
 import json
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -55,20 +59,64 @@ def test_study_writes_its_outputs_and_resumes_without_redoing_runs(tmp_path, cap
     assert (out / "report.md").read_text().startswith("# The switchboard study")
     assert "plotly.min.js" in (out / "figures.html").read_text() and (out / "plotly.min.js").exists()
 
+    report = (out / "report.md").read_bytes()
     lines = (out / "runs.jsonl").read_text().splitlines()
-    with (out / "runs.jsonl").open("w") as handle:  # as if cut off: one run lost, one half-written
-        handle.write("\n".join(lines[:-1]) + "\n" + lines[-1][:20])
+    with (out / "runs.jsonl").open("w") as handle:  # as if cut off: one run lost, one half-written,
+        # the rest finished in another order, and three lines that hold no run
+        handle.write("\n".join([*reversed(lines[:-1]), "[]", "{}", "null"]) + "\n" + lines[-1][:20])
     assert main(argv) == 0
-    capsys.readouterr()
+    assert "skipped 4 lines of runs.jsonl" in capsys.readouterr().err
     again = read_rows(out / "runs.jsonl")
     assert len(again) == 16  # the lost run was trained again, nothing else
-    assert [json.dumps(r) for r in again[:15]] == lines[:15]
+    assert [json.dumps(r) for r in again[:15]] == list(reversed(lines[:15]))
+    assert (out / "report.md").read_bytes() == report  # the same report, whatever the order of runs
+    timeless = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+    assert timeless(pq.read_table(out / "runs.parquet").to_pylist()) == timeless(table)
 
 
 def test_study_refuses_what_it_cannot_do(capsys):
     assert main(["study", "--address", "10.0.0.1:6379"]) == 2
     assert "--address goes with --backend ray" in capsys.readouterr().err
     assert main(["study", "--lines", "0"]) == 2
+    capsys.readouterr()
+    for command in ("study", "build"):
+        for out, says in (("/dev/null/x", "cannot write there"), ("/proc/graintrain", "cannot write there"),
+                          ("", "needs a folder name")):
+            assert main([command, "--out", out]) == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and says in err and "Traceback" not in err, err
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found |= {int(c) for c in (task / "children").read_text().split()}
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads child processes from /proc")
+def test_pool_workers_end_with_a_killed_study(tmp_path):
+    exe = Path(sys.executable).parent / "graintrain"
+    study = subprocess.Popen([str(exe), "study", "--lines", "8", "--seeds", "40", "--out", str(tmp_path)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (workers := _children(study.pid)):
+            assert time.monotonic() < deadline and study.poll() is None, "no pool worker started"
+            time.sleep(0.1)
+        time.sleep(1)
+        workers = _children(study.pid)
+    finally:
+        study.kill()  # SIGKILL: the pool gets no chance to shut down
+        study.wait()
+    deadline = time.monotonic() + 10
+    while alive := {w for w in workers if Path(f"/proc/{w}").exists()
+                    and "Z" not in Path(f"/proc/{w}/stat").read_text().split(")")[-1][:3]}:
+        assert time.monotonic() < deadline, f"workers {alive} outlived their study"
+        time.sleep(0.1)
 
 
 def test_ray_backend_gives_the_same_numbers_as_local(tmp_path):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
+from pathlib import Path
 
 
 from ..datasets import DATA_OPTIONS, DATASETS
@@ -35,6 +37,23 @@ def _whole(low: int, high: int, what: str = "a whole number"):
 
 
 _port = _whole(1, 65535, "a port number")
+
+
+def out_folder(text: str, what: str) -> Path:
+    """The --out folder, made if missing and checked writable now, before any work; UsageError
+    in one line when it cannot be (empty, a file, a path under a file, a read-only place)."""
+    if not text.strip():
+        raise UsageError(f"--out needs a folder name; {what} is written into a folder")
+    folder = Path(text)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--out {text} is a file; {what} is written into a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise UsageError(f"--out {text}: cannot write there ({err.strerror or err})") from None
+    return folder
 
 
 def _option(option: Option):

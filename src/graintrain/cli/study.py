@@ -6,14 +6,13 @@ import argparse
 import importlib
 import importlib.util
 import json
-from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..datasets import DATASETS
-from .args import UsageError
+from .args import UsageError, out_folder
 
 
 def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -24,12 +23,11 @@ def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> i
         raise UsageError("--address goes with --backend ray")
     if args.backend == "ray" and importlib.util.find_spec("ray") is None:
         raise UsageError("--backend ray needs Ray: pip install 'graintrain[ray]'")
-    if Path(args.out).exists() and not Path(args.out).is_dir():
-        raise UsageError(f"--out {args.out} is a file; the study writes into a folder")
+    folder = out_folder(args.out, "the study")
     quick = args.quick
     config = StudyConfig(lines=args.lines or ((2, 5) if quick else (2, 3, 5, 8)),
                          seeds=args.seeds or (3 if quick else 20), noise=args.noise,
-                         points=300 if quick else 500, out=Path(args.out), backend=args.backend,
+                         points=300 if quick else 500, out=folder, backend=args.backend,
                          address=args.address,
                          shape=tuple(sorted((o.name, v) for o in DATASETS["switchboard"].options
                                             if o.name != "lines" and (v := getattr(args, o.name)) is not None)))
@@ -43,7 +41,9 @@ def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> i
     with Progress(TextColumn("[bold]study runs"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err, disable=not err.is_terminal) as progress:
         task = progress.add_task("cells", total=None)
-        rows = run_study(config, on_cell=lambda done, total: progress.update(task, completed=done, total=total))
+        rows = run_study(config, on_cell=lambda done, total: progress.update(task, completed=done, total=total),
+                         on_skipped=lambda n: err.print(f"skipped {n} line{'s' * (n != 1)} of runs.jsonl that "
+                                                        "hold no run (cut off or edited)", highlight=False))
     summary = summarise(rows)
     written = write_outputs(config, rows, summary)
     if args.json:

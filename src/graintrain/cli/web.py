@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .args import UsageError
+from .args import UsageError, out_folder
 
 
 def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -17,8 +17,8 @@ def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
     from ..web.settings import Settings
     from ..article.site import build_site
 
-    if args.command == "build" and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise UsageError(f"--out {args.out} is a file; the site is written into a folder")
+    if args.command == "build":
+        out_folder(args.out, "the site")
     settings = Settings.from_env(cache_dir=args.cache, **(
         {"host": args.host, "port": args.port} if args.command == "serve" else {}))
     if args.command == "serve":  # fail fast, before any training, if the port is taken

@@ -6,6 +6,7 @@ import itertools
 import json
 import math
 import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -16,7 +17,7 @@ import torch
 from ..datasets import Dataset
 from ..metrics import evaluate
 from ..train import seeded_build
-from .grid import MODEL_NAMES, RECOVERED, STACK_CHUNK, StudyConfig, cell_runs
+from .grid import METRICS, MODEL_NAMES, RECOVERED, STACK_CHUNK, StudyConfig, cell_runs
 from .stacked import fit_stacked
 
 
@@ -63,16 +64,35 @@ def run_blended(k: int, seeds: tuple[int, ...], noise: float, points: int,
     return [_row(k, s, "attention-blended", m, d, seconds) for s, m, d in zip(seeds, models, data)]
 
 
+ROW_KEYS = ("K", "seed", "model", *METRICS)  # what every line of runs.jsonl must hold
+
+
 def read_rows(path: Path) -> list[dict]:
-    """The finished runs so far; a last line cut off mid-write is ignored."""
-    rows = []
+    """The finished runs so far. A line that holds no run (cut off mid-write, or edited into
+    something else) is left out; ``skipped_lines`` counts them."""
+    return [row for row in _lines(path) if _is_row(row)]
+
+
+def skipped_lines(path: Path) -> int:
+    """How many non-blank lines of runs.jsonl hold no run."""
+    return sum(not _is_row(row) for row in _lines(path))
+
+
+def _lines(path: Path) -> list:
+    out = []
     if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                rows.append(json.loads(line))
-            except ValueError:
-                continue
-    return rows
+        for line in path.read_text(errors="replace").splitlines():
+            if line.strip():
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    out.append(None)
+    return out
+
+
+def _is_row(row) -> bool:
+    return isinstance(row, dict) and all(k in row for k in ROW_KEYS) and isinstance(row["K"], int) \
+        and isinstance(row["seed"], int) and row["model"] in MODEL_NAMES
 
 
 def append_row(path: Path, row: dict) -> None:
@@ -83,13 +103,30 @@ def append_row(path: Path, row: dict) -> None:
         os.fsync(handle.fileno())
 
 
-def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = None) -> list[dict]:
-    """Train every cell not already in ``runs.jsonl``, in parallel processes; return all rows."""
+def _die_with_parent() -> None:
+    """In a pool worker: end this process once its parent is gone, even killed with SIGKILL,
+    which gives the pool no chance to shut its workers down."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True, name="graintrain-parent-watch").start()
+
+
+def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = None,
+              on_skipped: Callable[[int], None] | None = None) -> list[dict]:
+    """Train every cell not already in ``runs.jsonl``, in parallel processes; return all rows.
+    ``on_skipped(n)`` hears of lines in ``runs.jsonl`` that hold no run."""
     if config.out.exists() and not config.out.is_dir():
         raise NotADirectoryError(f"{config.out} is a file; the study writes into a folder")
     config.out.mkdir(parents=True, exist_ok=True)
     path = config.out / "runs.jsonl"
     kept = read_rows(path)
+    skipped = skipped_lines(path)
+    if skipped and on_skipped:
+        on_skipped(skipped)
     if path.exists():  # drop a line cut off mid-write, so new rows start on a line of their own
         tmp = path.with_suffix(".tmp")
         tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
@@ -130,7 +167,7 @@ def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = 
     elif config.backend == "ray":
         _run_on_ray(jobs, config.address, record)
     else:
-        with ProcessPoolExecutor(max_workers=config.workers) as pool:
+        with ProcessPoolExecutor(max_workers=config.workers, initializer=_die_with_parent) as pool:
             for future in as_completed([pool.submit(fn, *args) for fn, args in jobs]):
                 record(future.result())
     return rows
