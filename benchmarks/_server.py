@@ -9,6 +9,9 @@ import urllib.request
 from pathlib import Path
 
 
+PIDS: dict[str, int] = {}  # base URL -> the server's process id, for benchmarks that read its memory
+
+
 @contextlib.contextmanager
 def running_server(*extra: str):
     """Yield the base URL of a fresh `graintrain serve` (its cache as configured in the environment)."""
@@ -31,6 +34,7 @@ def running_server(*extra: str):
                 if time.monotonic() > deadline:
                     raise SystemExit("the server did not answer within 180 s")
                 time.sleep(0.1)
+        PIDS[url] = server.pid
         yield url
     finally:
         server.terminate()

@@ -16,13 +16,13 @@ SETTINGS = {"model": "attention", "dataset": "three-grains"}
 
 def first_update(client: httpx.Client) -> float:
     began = time.perf_counter()
-    job = client.post("/api/jobs", json=SETTINGS).json()["id"]
-    with client.stream("GET", f"/api/jobs/{job}/events") as stream:
+    job = client.post("/api/jobs", json=SETTINGS).json()
+    with client.stream("GET", job["events"]) as stream:
         for line in stream.iter_lines():
             if line.startswith("data: ") and json.loads(line[6:])["type"] == "progress":
                 took = time.perf_counter() - began
                 break
-    client.delete(f"/api/jobs/{job}")
+    client.delete(f"/api/jobs/{job['id']}", params={"token": job["token"]})
     return took
 
 

@@ -31,9 +31,8 @@ async def client_loop(url: str, until: float, stats: dict) -> None:
                     await asyncio.sleep(0.2)
                     continue
                 response.raise_for_status()
-                job = response.json()["id"]
                 first = None
-                async with client.stream("GET", f"/api/jobs/{job}/events") as stream:
+                async with client.stream("GET", response.json()["events"]) as stream:  # as its owner
                     async for line in stream.aiter_lines():
                         if not line.startswith("data: "):
                             continue

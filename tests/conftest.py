@@ -94,6 +94,10 @@ def lab(site, site_cache):
     thread.join(timeout=10)
 
 
+# Two grains whose rows lie exactly on y = (2 + 2d)·x.
+GOOD_CSV = "cups,darkness,water,label\n" + "".join(
+    f"{x},{d},{r * x},{name}\n" for x in (0.5, 1, 2, 3, 4) for d, r, name in ((0, 2, "white"), (0.5, 3, "brown")))
+
 TOKENS: dict[str, str] = {}  # job id -> the token its start returned
 
 

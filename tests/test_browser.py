@@ -15,7 +15,7 @@ import uvicorn
 from graintrain.web.main import create_app
 from graintrain.web.settings import Settings
 
-from conftest import free_port, wait_for
+from conftest import GOOD_CSV, free_port, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -239,7 +239,6 @@ def test_lab_stop_ends_the_run(browser, app_url):
 
 
 def test_lab_uploads_a_good_csv_and_refuses_a_bad_one(browser, app_url, tmp_path):
-    from test_lab import GOOD_CSV
     good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
     good.write_text(GOOD_CSV)
     bad.write_text("cups,darkness,water\n1,0,2\n2,0.5,six\n")
@@ -252,6 +251,12 @@ def test_lab_uploads_a_good_csv_and_refuses_a_bad_one(browser, app_url, tmp_path
     page.click("[data-act=train]")
     page.wait_for_function("document.body.dataset.job === 'done'", timeout=20000)
     assert float(page.evaluate("document.body.dataset.result")) < 1e-6
+    page.set_input_files("input[name=file]", str(bad))  # a refused run leaves nothing of the last one
+    page.click("[data-act=train]")
+    page.wait_for_function("document.body.dataset.job === 'refused'")
+    assert "Not started" in page.inner_text(".status") and "Done" not in page.inner_text(".status")
+    assert page.evaluate("document.querySelector('[data-plot=fit]').data === undefined")
+    assert page.is_hidden(".exports") and page.evaluate("document.body.dataset.result") is None
     page.close()
 
 

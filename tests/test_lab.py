@@ -13,11 +13,7 @@ import torch
 
 from graintrain import make_dataset, make_model, mse
 
-from conftest import TOKENS, events, own, serve, start  # noqa: F401  the lab fixture lives there too
-
-GOOD_CSV = "cups,darkness,water,label\n" + "".join(
-    f"{x},{d},{r * x},{name}\n" for x in (0.5, 1, 2, 3, 4) for d, r, name in ((0, 2, "white"), (0.5, 3, "brown")))
-
+from conftest import GOOD_CSV, TOKENS, events, own, serve, start  # noqa: F401  the lab fixture lives there too
 
 def test_a_job_streams_its_progress_and_ends_done(lab):
     client, _ = lab

@@ -1,0 +1,122 @@
+"""The lab as a hostile client meets it, on a fresh `graintrain serve` on loopback.
+
+Sends each case of issue 10 (bodies JSON cannot hold, lone surrogates, awkward CSV files, bodies
+over the size limit or never finished, jobs touched without their token, foreign Host names) and
+prints case → status → message, then the count of 5xx answers (goal 0). Then it trains maximal
+jobs one after another and prints the server's resident memory after the first and after the last
+(goal: within 300 MB).
+
+Run: .venv/bin/python benchmarks/lab_abuse.py [--jobs 20]
+"""
+
+import argparse
+import json
+import socket
+import time
+from pathlib import Path
+
+import httpx
+from _server import PIDS, running_server
+
+MAXIMAL = {"model": "mlp", "dataset": "switchboard", "n": 20_000, "hidden": [256, 256, 256, 256],
+           "optimizer": "adam", "steps": 3}
+LINE = '{"model":"line","dataset":"white",%s}'
+CASES = [
+    ("lr NaN", LINE % '"lr":NaN'), ("lr Infinity", LINE % '"lr":Infinity'),
+    ("noise -Infinity", LINE % '"noise":-Infinity'), ("lr 1e400", LINE % '"lr":1e400'),
+    ("seed of 5,000 digits", LINE % f'"seed":{"9" * 5000}'),
+    ("hidden nested 1,000 deep", '{"model":"mlp","dataset":"white","hidden":%s}' % ("[" * 1000 + "]" * 1000)),
+    ("lone surrogate in model", '{"model":"\\udcff","dataset":"white"}'),
+    ("lone surrogate as a key", '{"\\udcff":1,"model":"line","dataset":"white"}'),
+    ("mixture objective on a line", LINE % '"objective":"mixture"'),
+]
+CSVS = [
+    ("CSV with CR line ends", "cups,darkness,water\r1,0,2\r2,0,4\r3,0,6\r4,0,8\r"),
+    ("CSV with a bare CR in a row", "cups,darkness,water\n1,0\r,2\n2,0,4\n"),
+    ("CSV with a 200,000-character cell", "cups,darkness,water\n1,0," + "9" * 200_000 + "\n"),
+    ("CSV with a value of 1e308", "cups,darkness,water\n1,0,1e308\n2,0,4\n3,0,6\n4,0,8\n"),
+    ("CSV with a byte-order mark", "\ufeffcups,darkness,water\n1,0,2\n2,0,4\n3,0,6\n4,0,8\n"),
+]
+
+
+def raw(url: str, request: bytes, wait: float = 20) -> str:
+    """Send bytes as they are; the answer's status line and its body's first characters."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=wait) as conn:
+        conn.sendall(request)
+        answer = b""
+        try:
+            while chunk := conn.recv(65536):
+                answer += chunk
+                if b"\r\n\r\n" in answer and answer.rstrip().endswith(b"}"):
+                    break
+        except TimeoutError:
+            pass
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return f"{head.split(b' ')[1].decode() if head else '—'} {body[:90].decode(errors='replace')}"
+
+
+def rss_mb(pid: int) -> float:
+    """The process's resident memory in MB, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=20, help="maximal jobs for the memory figure")
+    jobs = parser.parse_args().jobs
+    results = []
+    with running_server() as url, httpx.Client(base_url=url, timeout=60) as client:
+        post = lambda body: client.post("/api/jobs", content=body.encode("utf-8", "surrogatepass"),
+                                        headers={"content-type": "application/json"})
+        for case, body in CASES:
+            results.append((case, post(body)))
+        for case, text in CSVS:
+            results.append((case, client.post("/api/jobs", json={"model": "line", "dataset": "upload", "csv": text})))
+        started = client.post("/api/jobs", json={**MAXIMAL, "steps": 20_000}).json()
+        for case, call in (("pause without the token", lambda: client.post(f"/api/jobs/{started['id']}/pause")),
+                           ("export with a wrong token", lambda: client.get(f"/api/jobs/{started['id']}/model",
+                                                                            params={"token": "guess"})),
+                           ("stop with its token", lambda: client.delete(f"/api/jobs/{started['id']}",
+                                                                         params={"token": started["token"]})),
+                           ("Host: evil.example", lambda: client.get("/", headers={"host": "evil.example"})),
+                           ("/docs (a CDN page)", lambda: client.get("/docs"))):
+            results.append((case, call()))
+        print(f"{'case':38} status  message")
+        for case, response in results:
+            text = response.text[:90].replace("\n", " ")
+            print(f"{case:38} {response.status_code:>6}  {text}")
+        chunk = b"x" * 1_000_000
+        chunked = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(5)) + b"0\r\n\r\n"
+        head = b"POST /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        raw_cases = [("5 MB chunked body", head + b"Transfer-Encoding: chunked\r\n\r\n" + chunked),
+                     ("body promised, never sent", head + b"Content-Length: 1000\r\n\r\n{\"model\":")]
+        raw_statuses = []
+        for case, request in raw_cases:
+            began = time.monotonic()
+            answer = raw(url, request)
+            raw_statuses.append(answer.split(" ")[0])
+            print(f"{case:38} {answer[:100]}  ({time.monotonic() - began:.1f} s)")
+        server_errors = sum(r.status_code >= 500 for _, r in results) + sum(s.startswith("5") for s in raw_statuses)
+        print(f"\n5xx answers: {server_errors} of {len(results) + len(raw_cases)} (goal 0)")
+
+        pid, memory = PIDS[url], []
+        for i in range(jobs):
+            job = client.post("/api/jobs", json=MAXIMAL).json()
+            with client.stream("GET", job["events"]) as stream:
+                for line in stream.iter_lines():
+                    if line.startswith("data: ") and json.loads(line[6:])["type"] in ("done", "error", "stopped"):
+                        break
+            time.sleep(0.5)  # the job's thread tidies up just after its last event
+            memory.append(rss_mb(pid))
+        growth = memory[-1] - memory[0]
+        print(f"resident memory after {jobs} maximal jobs (n = 20,000, four layers of 256): "
+              f"{memory[0]:.0f} MB after the first, {memory[-1]:.0f} MB after the last, "
+              f"{growth:+.0f} MB (goal: within 300 MB)")
+
+
+if __name__ == "__main__":
+    main()
