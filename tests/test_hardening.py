@@ -129,3 +129,37 @@ def test_foreign_host_names_and_cdn_docs_are_refused(lab):
     assert client.get("/index.html", headers={"host": "localhost:1"}).status_code == 200
     assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
     assert client.get("/openapi.json").status_code == 200
+
+
+def test_a_stopped_job_cannot_be_paused_and_a_paused_stream_keeps_beating(site, site_cache):
+    from conftest import serve
+    import httpx
+    server, thread, app, url = serve(site, site_cache, workers=1, queue_limit=1, job_seconds=30,
+                                     heartbeat_seconds=0.2)
+    long = dict(model="mlp", dataset="switchboard", hidden=[64, 64], optimizer="adam", steps=20000)
+    try:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            job = start(client, **long)
+            while client.get(f"/api/jobs/{job}").json()["status"] != "running":
+                time.sleep(0.01)
+            began = time.monotonic()
+            client.delete(own(job))
+            assert client.post(own(job, "/pause")).json()["status"] != "paused"
+            assert events(client, job)[-1]["type"] == "stopped"
+            assert time.monotonic() - began < 5  # not held paused until its time limit
+
+            job = start(client, **long)
+            lines = []
+            with client.stream("GET", own(job, "/events")) as stream:
+                for line in stream.iter_lines():
+                    lines.append(line)
+                    if line.startswith("data: ") and '"progress"' in line and len(lines) < 1000:
+                        client.post(own(job, "/pause"))
+                        lines = ["paused"]
+                    if lines[0] == "paused" and sum(x.startswith(": ") for x in lines) >= 3:
+                        break
+            assert sum(x.startswith(": ") for x in lines) >= 3  # comments while nothing else comes
+            client.delete(own(job))
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

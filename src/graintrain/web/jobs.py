@@ -124,7 +124,7 @@ class JobManager:
     def pause(self, job: Job) -> None:
         """Hold a running job at its next step (its time limit keeps running)."""
         with job.lock:
-            if job.status == "running":
+            if job.status == "running" and not job.stop_reason:  # a stopped job stays stopped
                 job.resume.clear()
                 job.status = "paused"
                 job.events.append({"type": "paused"})
@@ -185,7 +185,7 @@ class JobManager:
         last = [0.0]
 
         def on_step(step: int, _total: int, loss: float) -> None:
-            if not job.resume.is_set():  # paused: wait, but never past the time limit
+            if not job.resume.is_set() and not job.stop_reason:  # paused: wait, never past the limit
                 job.resume.wait(timeout=max(0.0, self.time_limit - (time.monotonic() - began)))
             if job.stop_reason:
                 raise Stopped(job.stop_reason)

@@ -21,6 +21,7 @@ class Settings(BaseModel):
     job_seconds: float = Field(60.0, gt=0)  # a job is stopped after this long
     max_body: int = Field(3_000_000, ge=1)  # bytes of a request body: room for a 2 MB CSV in JSON
     body_seconds: float = Field(10.0, gt=0)  # a request body must arrive within this long
+    heartbeat_seconds: float = Field(15.0, gt=0)  # a quiet event stream sends a comment this often
 
     def trusted_hosts(self) -> list[str]:
         """Host headers the server answers. On loopback only its own names, so that a web page

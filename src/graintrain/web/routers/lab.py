@@ -8,6 +8,7 @@ import math
 from typing import Literal
 
 import secrets
+import time
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -136,8 +137,10 @@ async def events(request: Request, token: str = "", job: Job = Depends(get_job),
     the job stops."""
     owner = secrets.compare_digest(token.encode("utf-8", "replace"), job.token.encode())
 
+    heartbeat = request.app.state.settings.heartbeat_seconds
+
     async def stream():
-        sent, ended = 0, False
+        sent, ended, quiet_since = 0, False, time.monotonic()
         try:
             while not ended:
                 if await request.is_disconnected():
@@ -146,6 +149,11 @@ async def events(request: Request, token: str = "", job: Job = Depends(get_job),
                 for event in new:
                     yield f"data: {_json(event)}\n\n"
                 sent += len(new)
+                if new:
+                    quiet_since = time.monotonic()
+                elif time.monotonic() - quiet_since >= heartbeat:  # a paused job sends nothing:
+                    yield ": still here\n\n"  # a comment keeps proxies from closing the stream
+                    quiet_since = time.monotonic()
                 ended = any(e["type"] in ("done", "error", "stopped") for e in new)
                 if not ended:
                     await asyncio.sleep(POLL_SECONDS)
