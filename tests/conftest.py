@@ -87,7 +87,7 @@ def serve(site, site_cache, **settings):
 @pytest.fixture(scope="module")
 def lab(site, site_cache):
     """An httpx client on a real lab server (two workers, a short queue), and the app."""
-    server, thread, app, url = serve(site, site_cache, workers=2, queue_limit=2, job_seconds=20)
+    server, thread, app, url = serve(site, site_cache, workers=2, queue_limit=2, job_seconds=20, body_seconds=2)
     with httpx.Client(base_url=url, timeout=30) as client:
         yield client, app
     server.should_exit = True
