@@ -73,9 +73,19 @@ def open_page(browser, url: str, width: int = 1280):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
+    draw_every_figure(page)
+    return page, errors
+
+
+def draw_every_figure(page) -> None:
+    """Scroll to each figure in turn, as a reader would, and wait until it is drawn (figures are
+    built when they come near the screen)."""
+    for figure in page.locator("figure.gt-figure").all():
+        figure.scroll_into_view_if_needed()
+        figure.locator(".plot.js-plotly-plot").wait_for(timeout=20000)
     page.wait_for_function("[...document.querySelectorAll('figure.gt-figure')]"
                            ".every(f => f.dataset.ready === 'true')", timeout=20000)
-    return page, errors
+    page.evaluate("window.scrollTo(0, 0)")
 
 
 def test_every_chapter_draws_every_figure_without_errors(browser, base, site, request):
@@ -91,12 +101,29 @@ def test_every_chapter_draws_every_figure_without_errors(browser, base, site, re
         page.close()
 
 
-def test_phone_width_has_no_sideways_scroll(browser, base, site):
+# For each figure: plots wider than their box, and pairs of subplot titles whose boxes overlap.
+CRAMPED = """[...document.querySelectorAll('figure.gt-figure')].map(f => {
+  const box = f.querySelector('.plot').getBoundingClientRect();
+  const svg = f.querySelector('.main-svg').getBoundingClientRect();
+  const titles = [...f.querySelectorAll('.annotation-text')].map(t => t.getBoundingClientRect());
+  const overlaps = titles.flatMap((a, i) => titles.slice(i + 1).filter(b =>
+    a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom)).length;
+  return {figure: f.dataset.figure, wider: svg.width > box.width + 1, overlaps};
+}).filter(r => r.wider || r.overlaps)"""
+
+
+def test_phone_width_has_no_sideways_scroll_and_no_cramped_figure(browser, base, site, request):
+    mode = request.node.callspec.params["base"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
     for name in ["index.html"] + [c.page for c in site.chapters]:
         page, errors = open_page(browser, f"{base}/{name}", width=375)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, (name, width)
+        assert page.evaluate(CRAMPED) == [], name
+        assert page.locator("nav.toc details").get_attribute("open") is None, name  # folded on a phone
         assert errors == []
+        if mode == "server":
+            page.screenshot(path=str(SHOTS / f"phone-{name.removesuffix('.html')}.png"), full_page=True)
         page.close()
 
 
@@ -217,9 +244,8 @@ def test_lab_trains_and_streams_updates_and_a_permalink_repeats_the_run(browser,
         assert Path(download.value.path()).stat().st_size > 100
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "lab-trained.png"), full_page=True)
-    again, _ = open_lab(browser, link)
+    again, _ = open_lab(browser, link)  # a permalink trains at once
     assert again.input_value("input[name=steps]") == "2000"
-    again.click("[data-act=train]")
     again.wait_for_function("document.body.dataset.job === 'done'", timeout=30000)
     assert again.evaluate("document.body.dataset.result") == result
     page.close()
@@ -228,11 +254,12 @@ def test_lab_trains_and_streams_updates_and_a_permalink_repeats_the_run(browser,
 
 def test_lab_stop_ends_the_run(browser, app_url):
     page, _ = open_lab(browser, f"{app_url}/lab.html?model=mlp&dataset=switchboard&hidden=64,64"
-                                "&optimizer=adam&steps=20000")
-    page.click("[data-act=train]")
+                                "&optimizer=adam&steps=20000&restarts=2")  # trains at once
     page.wait_for_function("Number(document.body.dataset.step || 0) > 0", timeout=20000)
+    assert "Start 1 of 2, step" in page.inner_text(".status") and "of 20000" in page.inner_text(".status")
     page.click("[data-act=stop]")
     page.wait_for_function("document.body.dataset.job === 'ended'", timeout=5000)
+    assert page.is_visible("[data-export=pt]")  # the model as it stood can still be saved
     assert "Stopped: stopped by the reader" in page.inner_text(".status")
     assert page.is_enabled("[data-act=train]")
     page.close()
@@ -257,6 +284,24 @@ def test_lab_uploads_a_good_csv_and_refuses_a_bad_one(browser, app_url, tmp_path
     assert "Not started" in page.inner_text(".status") and "Done" not in page.inner_text(".status")
     assert page.evaluate("document.querySelector('[data-plot=fit]').data === undefined")
     assert page.is_hidden(".exports") and page.evaluate("document.body.dataset.result") is None
+    page.close()
+
+
+def test_lab_shows_the_data_before_training_and_offers_presets(browser, app_url):
+    page, errors = open_lab(browser, f"{app_url}/lab.html")
+    page.select_option("select[name=dataset]", "switchboard")
+    page.wait_for_function("document.body.dataset.preview === '500'")  # the switchboard's 500 points
+    assert page.evaluate("document.querySelector('[data-plot=fit]').data.length") == 5  # one trace per line
+    assert "random lines" in page.inner_text("[data-about=dataset]")
+    assert page.evaluate("document.body.dataset.job") is None  # nothing trained yet
+    assert "dataset=switchboard" in page.url and "lines" not in page.url
+    page.select_option("select[name=dataset]", "white")
+    assert "selector_range" not in page.url and "regions" not in page.url  # settings that do not apply
+    presets = page.locator(".presets a")
+    assert presets.count() >= 4
+    presets.filter(has_text="dies").click()  # opens the run's link, which trains at once
+    page.wait_for_function("document.body.dataset.job === 'done'", timeout=30000)
+    assert "hidden=2" in page.url and errors == []
     page.close()
 
 

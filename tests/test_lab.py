@@ -70,7 +70,7 @@ def test_stop_ends_a_long_job_at_once(lab):
     last = events(client, job, on_event=stop_on_first_progress)[-1]
     assert last["type"] == "stopped" and "stopped by the reader" in last["message"]
     assert time.monotonic() - stopped_at["t"] < 3.0  # one step of this model takes milliseconds
-    assert client.get(own(job, "/model")).status_code == 409
+    assert client.get(own(job, "/model")).status_code == 200  # the model as it stood, for export
 
 
 def test_pause_holds_the_step_and_resume_finishes(lab):
@@ -260,3 +260,12 @@ def test_the_registry_serves_the_same_colours_as_the_pages(lab):
     from graintrain.palette import palette
     client, _ = lab
     assert client.get("/api/registry").json()["palette"] == palette()
+
+
+def test_the_watch_pace_spreads_a_run_over_seconds(lab):
+    client, _ = lab
+    seen = events(client, start(client, model="line", dataset="white", pace="watch"))
+    done, started = seen[-1], next(e for e in seen if e["type"] == "started")
+    assert done["type"] == "done" and done["seconds"] >= 5  # about 6 s for 12 steps
+    assert started["starts"] == 1 and started["per_start"] == 12
+    assert sum(e["type"] == "progress" for e in seen) >= 10  # every step reaches the page

@@ -24,6 +24,7 @@ from .progress import points, snapshot, state_dict_bytes, state_dict_json  # noq
 from .run_settings import UPLOAD, JobSettings  # noqa: F401  re-exported
 
 UPDATE_SECONDS = 0.05  # at most this long between streamed updates: 20 a second
+WATCH_SECONDS = 6.0  # a run trained at the "watch" pace lasts about this long, pauses aside
 
 try:  # glibc's malloc_trim, where there is one
     _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
@@ -165,8 +166,10 @@ class JobManager:
         try:
             self._train(job, began)
         except Stopped as why:
+            if job.model is not None:  # the model as it stood: it can still be exported
+                job.state = {k: v.detach().clone() for k, v in job.model.state_dict().items()}
             job.finish("stopped", {"type": "stopped", "message": str(why),
-                                   "seconds": time.monotonic() - began})
+                                   "seconds": time.monotonic() - began, "exportable": job.state is not None})
         except Exception as error:  # a bad upload, a diverging run: the reader sees the reason
             job.finish("error", {"type": "error", "message": str(error)})
         finally:
@@ -177,14 +180,20 @@ class JobManager:
         data = s.data()
         probe = s.probe(data)  # the recipe is checked against the model before anything streams
         recipe = s.recipe()
-        total = sum(st.steps for st in recipe.stages) * recipe.restarts
-        job.emit({"type": "started", "total": total, "model": s.model, "dataset": data.name,
-                  "classes": list(data.classes), "points": points(data),
-                  "num_parameters": num_parameters(probe)})
+        per_start = sum(st.steps for st in recipe.stages)
+        total = per_start * recipe.restarts
+        job.emit({"type": "started", "total": total, "starts": recipe.restarts, "per_start": per_start,
+                  "model": s.model, "dataset": data.name, "classes": list(data.classes),
+                  "points": points(data), "num_parameters": num_parameters(probe)})
         pending: list[float] = []
         last = [0.0]
+        step_seconds = WATCH_SECONDS / total if s.pace == "watch" else 0.0
 
         def on_step(step: int, _total: int, loss: float) -> None:
+            if step_seconds:  # the watch pace: wait out each step's share, ready to pause or stop
+                end = time.monotonic() + step_seconds
+                while (left := end - time.monotonic()) > 0 and not job.stop_reason:
+                    time.sleep(min(left, 0.02))
             if not job.resume.is_set() and not job.stop_reason:  # paused: wait, never past the limit
                 job.resume.wait(timeout=max(0.0, self.time_limit - (time.monotonic() - began)))
             if job.stop_reason:

@@ -10,6 +10,7 @@ from importlib import resources
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__
@@ -36,6 +37,7 @@ def create_app(settings: Settings, site: Site) -> FastAPI:
     # The interactive docs (/docs, /redoc) load their scripts from a CDN: off. /openapi.json stays.
     app = FastAPI(title="graintrain", version=__version__, lifespan=lifespan, docs_url=None,
                   redoc_url=None)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)  # pages, figures' JSON, plotly.js; not streams
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts())
     app.state.settings = settings
     app.state.site = site
@@ -49,7 +51,11 @@ def create_app(settings: Settings, site: Site) -> FastAPI:
         if size is not None and (not size.isdigit() or int(size) > settings.max_body):
             return JSONResponse({"detail": f"the request body is over {settings.max_body:,} bytes"},
                                 status_code=413)
-        return await call_next(request)
+        response = await call_next(request)
+        if request.url.path.startswith("/static/") and "cache-control" not in response.headers:
+            # Kept an hour, then checked again against the file's ETag: cheap, and never stale for long.
+            response.headers["Cache-Control"] = "public, max-age=3600, must-revalidate"
+        return response
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:  # shipped inside the plotly package: nothing from a CDN

@@ -20,6 +20,8 @@ class JobSettings(Run):
 
     dataset: Literal[(*DATASETS, UPLOAD)]  # type: ignore[valid-type]
     csv: str | None = Field(None, max_length=MAX_UPLOAD, description="CSV text when dataset is upload")
+    pace: Literal["fast", "watch"] = Field("fast", description="fast: train at full speed; watch: "
+                                           "spread the run over a few seconds, so a person can follow it")
 
     @model_validator(mode="after")
     def _trains(self) -> "JobSettings":
@@ -39,6 +41,10 @@ class JobSettings(Run):
             raise ValueError(f"{self.model} learns classes: the CSV needs a label column")
         self.probe(data)
         return self
+
+    def run(self) -> Run:
+        """The run these settings train (a generated dataset's; the lab's own fields aside)."""
+        return Run(**self.model_dump(exclude={"csv", "pace"}))
 
     def data(self) -> Dataset:
         """The dataset these settings name, or the uploaded CSV."""

@@ -104,7 +104,7 @@ def switchboard(get) -> Figure:
         fig.add_trace(go.Surface(x=_values(grid[0][0]), y=_values(grid[1][:, 0]), z=_sw_surface(r.model, grid),
                                  opacity=0.6, showscale=False, name=titles[col - 1]), row=1, col=col)
     scene = dict(xaxis_title="x", yaxis_title="selector z", zaxis_title="y",
-                 camera=dict(eye=dict(x=1.5, y=-1.7, z=0.8)), aspectmode="cube")
+                 camera=dict(eye=dict(x=1.85, y=-2.1, z=1.0)), aspectmode="cube")
     _layout(fig, scene=scene, scene2=scene, scene3=scene, height=440)
     near, far = data.near, data.far
     stats = [("parameters", " / ".join(str(num_parameters(r.model)) for r in runs)),

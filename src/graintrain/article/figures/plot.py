@@ -111,4 +111,4 @@ def _scatter3d(fig, data, split="train", far=False, row=None, col=None, show=Tru
 
 def _scene(title: str = "") -> dict:
     return dict(xaxis_title="cups (x)", yaxis_title="darkness (d)", zaxis_title="water (y)",
-                camera=dict(eye=dict(x=1.6, y=-1.6, z=0.9)), aspectmode="cube")
+                camera=dict(eye=dict(x=1.95, y=-1.95, z=1.1)), aspectmode="cube")  # far enough that no axis title is cut

@@ -19,6 +19,9 @@ export function themeLayout(layout) {
     font: { family: style.fontFamily, color: ink, size: 13 },
     autosize: true,
   });
+  if (!Object.keys(themed).some((key) => /^scene\d*$/.test(key))) {  // Plotly's own grid is white
+    for (const axis of ["xaxis", "yaxis"]) themed[axis] = themed[axis] || {};
+  }
   for (const key of Object.keys(themed)) {
     if (/^[xy]axis\d*$/.test(key)) Object.assign(themed[key], { gridcolor: grid, zerolinecolor: grid });
     if (/^scene\d*$/.test(key)) {
@@ -43,4 +46,39 @@ export function urlState(prefix = "") {
       history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}${location.hash}`);
     },
   };
+}
+
+// On a narrow screen, panels side by side grow too thin to read and their titles collide: put
+// them one above another, each with its title over it, and make the figure tall enough for all.
+export function stackPanels(layout, width, narrowest = 600) {
+  const panels = [];  // one per cartesian x axis or 3D scene, with its place on the page
+  for (const [key, value] of Object.entries(layout)) {
+    const m = key.match(/^(xaxis|scene)(\d*)$/);
+    if (!m || !value) continue;
+    const x = m[1] === "scene" ? value.domain?.x : value.domain;
+    const y = m[1] === "scene" ? value.domain?.y : layout[`yaxis${m[2]}`]?.domain;
+    if (x) panels.push({ kind: m[1], suffix: m[2], x, y: y || [0, 1] });
+  }
+  if (width >= narrowest || new Set(panels.map((p) => p.x.join())).size < 2) return layout;
+  panels.sort((a, b) => b.y[1] - a.y[1] || a.x[0] - b.x[0]);  // reading order
+  const stacked = structuredClone(layout);
+  const n = panels.length;
+  const height = 330 * n;
+  const gap = 60 / height;  // room for each panel's title
+  const rows = panels.map((_, i) => [1 - (i + 1) / n + gap / 2, 1 - i / n - gap]);
+  panels.forEach((p, i) => {
+    if (p.kind === "scene") stacked[`scene${p.suffix}`].domain = { x: [0, 1], y: rows[i] };
+    else {
+      stacked[`xaxis${p.suffix}`].domain = [0, 1];
+      stacked[`yaxis${p.suffix}`] = Object.assign(stacked[`yaxis${p.suffix}`] || {}, { domain: rows[i] });
+    }
+  });
+  for (const note of stacked.annotations || []) {  // subplot titles sit centred over their panel
+    if (note.xref !== "paper" || note.yref !== "paper") continue;
+    const i = panels.findIndex((p) => note.x >= p.x[0] - 1e-6 && note.x <= p.x[1] + 1e-6 &&
+                                      Math.abs(note.y - p.y[1]) < 0.05);
+    if (i >= 0) Object.assign(note, { x: 0.5, y: rows[i][1], yanchor: "bottom" });
+  }
+  stacked.height = height;
+  return stacked;
 }

@@ -1,7 +1,7 @@
 // One figure: the Plotly plot, its training replay, and any interactive controls.
 // Control state is kept in the URL query (e.g. ?line-refresher.w=2.1), so a link reproduces a view.
 
-import { themeLayout, urlState } from "./common.js";
+import { stackPanels, themeLayout, urlState } from "./common.js";
 
 const FRAME_MS = 160;
 
@@ -115,14 +115,15 @@ function setupSwitch(figure, plot, controls) {
 export function mountFigure(figure) {
   const spec = JSON.parse(figure.querySelector("script.fig-data").textContent);
   const plot = figure.querySelector(".plot");
-  Plotly.newPlot(plot, spec.plot.data, themeLayout(spec.plot.layout), {
+  const layout = () => themeLayout(stackPanels(spec.plot.layout, plot.clientWidth));
+  Plotly.newPlot(plot, spec.plot.data, layout(), {
     responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"],
   });
   setupReplay(figure, plot, spec.frames);
   if (spec.controls?.kind === "refresher") setupRefresher(figure, plot, spec.controls);
   if (spec.controls?.kind === "switch") setupSwitch(figure, plot, spec.controls);
   window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
-    Plotly.relayout(plot, themeLayout(spec.plot.layout));
+    Plotly.relayout(plot, layout());
   });
   figure.dataset.ready = "true";
 }

@@ -11,10 +11,10 @@ const errorLine = form.querySelector(".error");
 const buttons = Object.fromEntries([...form.querySelectorAll("[data-act]")].map((el) => [el.dataset.act, el]));
 const exportsBox = form.querySelector(".exports");
 const threeD = document.querySelector("input[name=three_d]");
-const FIELDS = ["dataset", "model"];  // and one per run option, added from the registry
+const FIELDS = ["dataset", "model", "pace"];  // and one per run option, added from the registry
 const NUMBERS = new Set();
 const LISTS = new Set();  // written a,b,c and sent as a list of numbers
-const DEFAULTS = new Map();  // a value equal to its option's default stays out of the URL
+const DEFAULTS = new Map([["pace", "fast"]]);  // a value equal to its default stays out of the URL
 
 let registry = null;
 const colourOf = (k) => classColour(job?.classes[k], k);  // a grain's own colour, else the k-th expert's
@@ -42,7 +42,8 @@ function readURL() {
 
 function writeURL() {
   for (const name of FIELDS) {
-    const value = form.elements[name].value.trim();
+    const el = form.elements[name];
+    const value = el.closest("label")?.hidden ? "" : el.value.trim();  // settings that do not apply stay out
     state.set(name, DEFAULTS.get(name) === value ? "" : value);
   }
   state.set("view", threeD.checked ? "3d" : "");
@@ -51,7 +52,9 @@ function writeURL() {
 function showRelevantFields() {
   const model = registry.models[form.elements.model.value];
   const dataset = form.elements.dataset.value;
-  form.querySelector(".about").textContent = model ? model.about : "";
+  form.querySelector("[data-about=model]").textContent = model ? model.about : "";
+  form.querySelector("[data-about=dataset]").textContent = dataset === "upload"
+    ? "Your own CSV: columns cups, darkness, water and an optional label." : registry.datasets[dataset]?.about ?? "";
   for (const el of form.querySelectorAll("[data-models]")) el.hidden = !el.dataset.models.split(" ").includes(form.elements.model.value);
   for (const el of form.querySelectorAll("[data-datasets]")) el.hidden = !el.dataset.datasets.split(" ").includes(dataset);
   for (const el of form.querySelectorAll("[data-for=generated]")) el.hidden = dataset === "upload";
@@ -85,9 +88,9 @@ function drawPoints(data, classes) {
     const idx = data.label.map((l, i) => (l === k ? i : -1)).filter((i) => i >= 0);
     return threeD.checked
       ? { type: "scatter3d", mode: "markers", name, x: idx.map((i) => data.x[i]), y: idx.map((i) => data.z[i]),
-          z: idx.map((i) => data.y[i]), marker: { size: 2.5, color: colourOf(k) } }
+          z: idx.map((i) => data.y[i]), marker: { size: 2.5, color: classColour(name, k) } }
       : { type: "scatter", mode: "markers", name, x: idx.map((i) => data.x[i]), y: idx.map((i) => data.y[i]),
-          marker: { size: 5, color: colourOf(k), opacity: 0.7 } };
+          marker: { size: 5, color: classColour(name, k), opacity: 0.7 } };
   });
   return traces;
 }
@@ -153,15 +156,22 @@ function scheduleDraw() {
   });
 }
 
-function finish(text, done) {
+// Where a step lies in a run of several starts: "start 2 of 5, step 300 of 600".
+function stepText(step) {
+  if (!job.starts || job.starts === 1) return `step ${step} of ${job.perStart ?? "?"}`;
+  const start = Math.min(job.starts, Math.floor((step - 1) / job.perStart) + 1);
+  return `start ${start} of ${job.starts}, step ${step - (start - 1) * job.perStart} of ${job.perStart}`;
+}
+
+function finish(text, exportable) {
   job.source.close();
   buttons.train.disabled = false;
   buttons.pause.disabled = true;
   buttons.stop.disabled = true;
   buttons.pause.textContent = "Pause";
   say(text);
-  document.body.dataset.job = done ? "done" : "ended";
-  if (done) {
+  document.body.dataset.job = job.last?.type === "done" ? "done" : "ended";
+  if (exportable) {  // done, or stopped part-way: the model as it stood
     exportsBox.hidden = false;
     const base = `api/jobs/${job.id}/model`;
     const token = `?token=${encodeURIComponent(job.token)}`;
@@ -182,6 +192,8 @@ function listen(id, token) {
     if (event.type === "started") {
       job.data = event.points;
       job.classes = event.classes;
+      job.starts = event.starts;
+      job.perStart = event.per_start;
       say(`Training ${event.model} (${event.num_parameters} parameters) on ${event.dataset}…`);
     }
     if (event.type === "progress" || event.type === "done") {
@@ -191,8 +203,8 @@ function listen(id, token) {
       document.body.dataset.loss = String(event.loss);
     }
     // A page that connects after the job ended gets progress without the fitted function: skip what is missing.
-    if (event.type === "progress") say(`Step ${event.step} of ${event.total}, loss ${event.loss.toPrecision(4)}, ${(event.seconds ?? 0).toFixed(1)} s`);
-    if (event.type === "paused") say(`Paused at step ${document.body.dataset.step}.`);
+    if (event.type === "progress") say(`${stepText(event.step).replace(/^./, (c) => c.toUpperCase())}, loss ${event.loss.toPrecision(4)}, ${(event.seconds ?? 0).toFixed(1)} s`);
+    if (event.type === "paused") say(`Paused at ${stepText(Number(document.body.dataset.step))}.`);
     if (event.type === "done") {
       const score = event.train_mse !== undefined
         ? `train MSE ${event.train_mse.toFixed(4)}, test MSE ${event.test_mse.toFixed(4)}` +
@@ -202,7 +214,7 @@ function listen(id, token) {
       finish(`Done in ${event.seconds.toFixed(2)} s: ${score}, ${event.num_parameters} parameters.`, true);
     }
     if (event.type === "error") { fail(event.message); finish("Training failed.", false); }
-    if (event.type === "stopped") finish(`Stopped: ${event.message}.`, false);
+    if (event.type === "stopped") finish(`Stopped: ${event.message}.`, event.exportable);
   };
   source.onerror = () => { if (job?.source === source && source.readyState === EventSource.CLOSED) finish("Lost the connection to the server.", false); };
 }
@@ -295,13 +307,21 @@ async function init() {
   form.elements.dataset.add(new Option("upload your own CSV…", "upload"));
   form.elements.model.value = "attention";
   form.elements.dataset.value = "three-grains";
+  addPresets();
+  const params = new URLSearchParams(location.search);
+  const linked = params.has("model") && params.get("dataset") !== "upload";  // a permalink trains at once
   readURL();
   showRelevantFields();
-  form.addEventListener("change", () => { showRelevantFields(); writeURL(); });
+  form.addEventListener("change", () => {
+    showRelevantFields();
+    writeURL();
+    if (!job?.source || job.source.readyState === EventSource.CLOSED) schedulePreview();
+  });
   form.addEventListener("submit", train);
   form.elements.file.addEventListener("change", async () => {
     const file = form.elements.file.files[0];
     uploaded = file ? await file.text() : null;
+    schedulePreview();
   });
   threeD.addEventListener("change", () => { writeURL(); if (job?.last) drawFit(job.last); });
   const own = (path = "") => `api/jobs/${job.id}${path}?token=${encodeURIComponent(job.token)}`;
@@ -315,6 +335,45 @@ async function init() {
     button.addEventListener("click", () => Plotly.downloadImage(plots.fit, { format: button.dataset.image, filename: "graintrain-lab", width: 900, height: 600 }));
   }
   document.body.dataset.ready = "true";
+  if (linked) form.requestSubmit();
+  else preview();
+}
+
+// The data the settings name, drawn before any training, so the reader sees what the model will see.
+let previewTimer = 0;
+function schedulePreview() {
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(preview, 250);
+}
+
+async function preview() {
+  if (form.elements.dataset.value === "upload" && !uploaded) return;
+  try {
+    const response = await fetch("api/preview", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(settings()) });
+    const body = await response.json();
+    if (!response.ok) { fail(explain(body.detail)); return; }
+    if (job?.source && job.source.readyState !== EventSource.CLOSED) return;  // a run began meanwhile
+    fail("");
+    const traces = drawPoints(body.points, body.classes);
+    Plotly.react(plots.fit, traces, layout(threeD.checked
+      ? { scene: { xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "z (selector)" } }, zaxis: { title: { text: "y" } } } }
+      : { xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "y (water)" } } }));
+    document.body.dataset.preview = String(body.points.x.length);
+  } catch { /* the form still trains; the preview is only a courtesy */ }
+}
+
+// Buttons that open the runs whose failures teach something, each a link with its settings.
+function addPresets() {
+  const box = document.querySelector(".presets");
+  for (const preset of registry.presets) {
+    const link = document.createElement("a");
+    link.href = `lab.html?${preset.query}`;
+    link.textContent = preset.label;
+    link.title = preset.about;
+    link.className = "preset";
+    box.append(link);
+  }
+  box.hidden = registry.presets.length === 0;
 }
 
 init();

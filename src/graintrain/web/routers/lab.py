@@ -20,7 +20,8 @@ from ...datasets import DATASETS
 from ...models import MODELS
 from ...palette import palette
 from ...runs import schema
-from ..jobs import Job, JobManager, JobSettings, QueueFull, state_dict_bytes, state_dict_json
+from ..presets import PRESETS
+from ..jobs import Job, JobManager, JobSettings, QueueFull, points, state_dict_bytes, state_dict_json
 
 router = APIRouter(prefix="/api", tags=["lab"])
 POLL_SECONDS = 0.02  # how often the stream looks for new events
@@ -99,27 +100,45 @@ def registry() -> dict:
         "datasets": {name: {"about": spec.about, "options": [o.schema() for o in spec.options]}
                      for name, spec in DATASETS.items()},
         "options": schema(),
+        "presets": [p.schema() for p in PRESETS],
         "palette": palette(),
     }
 
 
-@router.post("/jobs", status_code=202, openapi_extra={"requestBody": {
-    "required": True, "content": {"application/json": {"schema": JobSettings.model_json_schema()}}}})
-async def start(request: Request, jobs: JobManager = Depends(get_jobs)) -> dict:
-    """Queue a training job. Answers 202 with its id and the token that controls it; 422 naming
-    the field and why; 429 when the queue is full."""
+SETTINGS_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": JobSettings.model_json_schema()}}}}
+
+
+async def read_settings(request: Request) -> JobSettings:
+    """The body as lab settings. Pydantic's own JSON parser names the field of a number out of
+    range or not finite, which Python's json module would pass on or refuse without a name."""
     body = await read_body(request)
-    try:  # pydantic's own JSON parser: it names the field of a number out of range or not finite
-        settings = await run_in_threadpool(JobSettings.model_validate_json, body)
+    try:
+        return await run_in_threadpool(JobSettings.model_validate_json, body)
     except ValidationError as err:
         refused = RequestValidationError([e | {"loc": ("body", *e["loc"])} for e in err.errors()])
         refused.raw = body
         raise refused from None
+
+
+@router.post("/jobs", status_code=202, openapi_extra=SETTINGS_BODY)
+async def start(request: Request, jobs: JobManager = Depends(get_jobs)) -> dict:
+    """Queue a training job. Answers 202 with its id and the token that controls it; 422 naming
+    the field and why; 429 when the queue is full."""
+    settings = await read_settings(request)
     try:
         job = jobs.submit(settings)
     except QueueFull as full:
         raise HTTPException(status_code=429, detail=str(full)) from None
     return {"id": job.id, "token": job.token, "events": f"/api/jobs/{job.id}/events?token={job.token}"}
+
+
+@router.post("/preview", openapi_extra=SETTINGS_BODY)
+async def preview(request: Request) -> dict:
+    """The training points the settings would train on, for the page to show before training."""
+    settings = await read_settings(request)
+    data = await run_in_threadpool(settings.data)
+    return {"dataset": data.name, "classes": list(data.classes), "points": points(data)}
 
 
 @router.get("/jobs/{job_id}")
@@ -181,9 +200,10 @@ def stop(job: Job = Depends(owned_job), jobs: JobManager = Depends(get_jobs)) ->
 
 
 def _finished_state(job: Job) -> dict:
-    if job.status != "done" or job.state is None:
+    """The parameters of a job that is done, or of one stopped part-way (as they stood)."""
+    if job.status not in ("done", "stopped") or job.state is None:
         raise HTTPException(status_code=409, detail=f"job {job.id} is {job.status}; "
-                                                    "its model is ready once it is done")
+                                                    "its model is ready once it is done or stopped")
     return job.state
 
 
