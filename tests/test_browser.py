@@ -148,8 +148,10 @@ def test_a_replay_steps_through_training(browser, base):
     figure = page.locator("#fig-white-line")
     line = "JSON.stringify(document.querySelector('#fig-white-line .plot').data[1].y)"
     trained = page.evaluate(line)
+    equation = figure.locator(".stats dd").first.inner_text()
     figure.locator("[data-act=reset]").click()
     assert figure.get_attribute("data-frame") == "0"
+    assert figure.locator(".stats dd").first.inner_text() != equation  # the numbers follow the frame
     start = page.evaluate(line)
     figure.locator("[data-act=step]").click()
     assert figure.get_attribute("data-frame") == "1" and page.evaluate(line) != start

@@ -67,8 +67,15 @@ def test_numbers_beside_a_figure_come_from_the_trained_model(site, site_cache):
     from graintrain.article.figures.lines import WHITE_GD
     model = site_cache.get(WHITE_GD).model
     stats = dict(site.figures["white-line"].stats)
-    assert stats["fitted line"] == f"y = {model.w.item():.3f}·x {model.b.item():+.3f}"
+    b = model.b.item()
+    assert stats["fitted line"] == f"y = {model.w.item():.3f}·x {'−' if b < 0 else '+'} {abs(b):.3f}"
     assert abs(model.w.item() - 2) < 0.05
+    frames = site.figures["white-line"].frames  # the numbers follow the replay: at step 0, the start
+    start = dict(frames[0]["stats"])["fitted line"]
+    assert dict(frames[-1]["stats"]) == stats and start != stats["fitted line"]
+    from graintrain.train import snapshot_model
+    first = snapshot_model(site_cache.get(WHITE_GD).fit, 0)
+    assert start.startswith(f"y = {first.w.item():.3f}·x")
 
 
 def test_replays_step_through_the_trainers_snapshots(site):
@@ -121,8 +128,10 @@ def test_a_damaged_cache_entry_is_trained_again(tmp_path):
 
 
 def test_every_trained_figure_replays_its_training(site):
-    # the reader's own line; two wired by hand; summaries over a whole study and over many runs
-    untrained = {"line-refresher", "relu-switch", "diode-transistor", "study-recovery", "attention-variants"}
+    # the reader's own line; two wired by hand; summaries over a whole study and over many runs;
+    # parameters counted on untrained models
+    untrained = {"line-refresher", "relu-switch", "diode-transistor", "study-recovery", "attention-variants",
+                 "switch-cost"}
     for name, fig in site.figures.items():
         assert (len(fig.frames) >= 2) == (name not in untrained), name
         assert fig.stats and fig.table, name

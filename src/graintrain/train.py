@@ -179,11 +179,19 @@ def check(recipe: Recipe, model: nn.Module | None = None) -> None:
 
 
 def _snapshot_steps(recipe: Recipe) -> set[int]:
+    """The steps whose parameters a replay keeps: step 0, the last step, and between them steps
+    evenly spaced in log(step), since training moves the parameters most at its start."""
     total = sum(s.steps for s in recipe.stages)
-    if recipe.snapshots <= 0:
-        return set()
     count = min(recipe.snapshots, total + 1)
-    return {round(i * total / max(count - 1, 1)) for i in range(count)}
+    if count <= 2:
+        return {0, total} if count == 2 else ({0} if count == 1 else set())
+    steps = [0]
+    for i in range(count - 1):  # from step 1 to the last, one distinct step each
+        steps.append(max(round(total ** (i / (count - 2))), steps[-1] + 1))
+    steps[-1] = total
+    for j in range(len(steps) - 2, 0, -1):  # the bumps at the start may have crowded the end
+        steps[j] = min(steps[j], steps[j + 1] - 1)
+    return set(steps)
 
 
 def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,

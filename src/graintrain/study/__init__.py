@@ -12,10 +12,10 @@ is cut off resumes where it stopped.
 - ``stacked.py``: many attention models trained side by side as one set of tensors.
 """
 
-from .grid import METRICS, MODEL_NAMES, RECOVERED, StudyConfig, count_table, matched_hidden
+from .grid import METRICS, MODEL_LABELS, MODEL_NAMES, RECOVERED, StudyConfig, count_table, matched_hidden
 from .report import fraction_ci, mean_ci, summarise, write_outputs
 from .runner import append_row, read_rows, run_blended, run_cell, run_study
 
-__all__ = ["METRICS", "MODEL_NAMES", "RECOVERED", "StudyConfig", "append_row", "count_table",
+__all__ = ["METRICS", "MODEL_LABELS", "MODEL_NAMES", "RECOVERED", "StudyConfig", "append_row", "count_table",
            "fraction_ci", "matched_hidden", "mean_ci", "read_rows", "run_blended", "run_cell",
            "run_study", "summarise", "write_outputs"]

@@ -12,6 +12,8 @@ from ..models import num_parameters
 from ..runs import Run
 
 MODEL_NAMES = ("attention", "attention-blended", "mlp-1", "mlp-2")
+MODEL_LABELS = {"attention": "attention, graintrain's recipe", "attention-blended": "attention, the post's recipe",
+                "mlp-1": "ReLU network, 1 hidden layer", "mlp-2": "ReLU network, 2 hidden layers"}  # for readers
 METRICS = ("test_mse", "extrapolation_mse", "slope_error", "num_parameters")
 RECOVERED = 0.15  # every matched slope and intercept within this counts as recovered
 STACK_CHUNK = 64  # models per stacked block: small enough to stay in cache (benchmarks/stacked_speed.py)

@@ -183,6 +183,8 @@ class JobManager:
         per_start = sum(st.steps for st in recipe.stages)
         total = per_start * recipe.restarts
         job.emit({"type": "started", "total": total, "starts": recipe.restarts, "per_start": per_start,
+                  "stages": [{"objective": st.objective, "optimizer": st.optimizer, "steps": st.steps,
+                              "only": st.only} for st in recipe.stages],
                   "model": s.model, "dataset": data.name, "classes": list(data.classes),
                   "points": points(data), "num_parameters": num_parameters(probe)})
         pending: list[float] = []

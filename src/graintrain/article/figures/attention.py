@@ -10,7 +10,7 @@ from ...runs import Run
 from ...datasets import GRAINS
 from ...metrics import gate_accuracy, match_experts, midpoint_mse, mse
 from ...models import num_parameters
-from ...study import RECOVERED, StudyConfig
+from ...study import MODEL_LABELS, RECOVERED, StudyConfig
 from ...variants import VARIANTS, tolerance
 from . import Figure, figure
 from .plot import (COLOURS, FAR, LINE_COLOURS, REPLAY, _fit_table, _json, _layout, _predict,
@@ -185,7 +185,7 @@ def study_recovery(get) -> Figure:
                 continue
             table[f"{name} {metric}"] = [round(c["mean"], 4) for c in cells]
             fig.add_trace(go.Scatter(
-                x=ks, y=[c["mean"] for c in cells], mode="lines+markers", name=name,
+                x=ks, y=[c["mean"] for c in cells], mode="lines+markers", name=MODEL_LABELS[name],
                 legendgroup=name, showlegend=metric == "slope_error", line=dict(color=colour),
                 error_y=dict(type="data", symmetric=False, array=[c["ci"][1] - c["mean"] for c in cells],
                              arrayminus=[c["mean"] - c["ci"][0] for c in cells])), row=1, col=col)
@@ -198,7 +198,8 @@ def study_recovery(get) -> Figure:
                   [("switchboards", f"{len(ks)} values of K × {ARTICLE_STUDY.seeds} seeds"),
                    ("experts recovered", f"graintrain's recipe {overall['attention']['recovered']['mean']:.0%}, "
                                          f"plain recipe {overall['attention-blended']['recovered']['mean']:.0%}"),
-                   ("slope error", ", ".join(f"{n} {overall[n]['slope_error']['mean']:.3f}" for n in overall))],
+                   ("slope error", "; ".join(f"{MODEL_LABELS[n]} {overall[n]['slope_error']['mean']:.3f}"
+                                             for n in overall))],
                   [], table, lab=STUDY_CELL.query())
 
 

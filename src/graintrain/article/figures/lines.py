@@ -11,7 +11,7 @@ from ...metrics import mse
 from ...models import num_parameters
 from . import Figure, figure
 from .plot import (COLOURS, CUPS, LINE_COLOURS, REPLAY, _fit_table, _gd, _json, _layout, _predict,
-                   _scatter_grains, _values, replay)
+                   _scatter_grains, _values, replay, signed)
 
 # Chapter 1: a line ---------------------------------------------------------------------------------
 
@@ -34,13 +34,13 @@ def white_line(get) -> Figure:
     """White rice and the line gradient descent fits to it, with its replay."""
     t = get(WHITE_GD)
     fig, line = _line_plot(t, "fitted line", "white rice")
-    w, b = t.model.w.item(), t.model.b.item()
-    return Figure("white-line", _json(fig),
-                  [("fitted line", f"y = {w:.3f}·x {b:+.3f}"), ("parameters", f"{num_parameters(t.model)}"),
-                   ("train MSE", f"{mse(t.model, t.data.train):.4f}"),
-                   ("noise floor σ²", f"{t.data.noise ** 2:.4f}"),
-                   ("steps", f"{len(t.fit.losses)} Adam")],
-                  replay([t], lambda ms: {1: {"y": [line(ms[0])]}}),
+    stats = lambda ms: [("fitted line", f"y = {ms[0].w.item():.3f}·x {signed(ms[0].b.item(), 3)}"),
+                        ("parameters", f"{num_parameters(ms[0])}"),
+                        ("train MSE", f"{mse(ms[0], t.data.train):.4f}"),
+                        ("noise floor σ²", f"{t.data.noise ** 2:.4f}"),
+                        ("steps", f"{len(t.fit.losses)} Adam")]
+    return Figure("white-line", _json(fig), stats([t.model]),
+                  replay([t], lambda ms: {1: {"y": [line(ms[0])]}}, stats),
                   {"cups": _values(t.data.train.x), "water": _values(t.data.train.y),
                    "fitted": _values(_predict(t.model, t.data.train.x, t.data.train.z))},
                   lab=WHITE_GD.query())
@@ -86,12 +86,12 @@ def brown_line(get) -> Figure:
     fig.add_trace(go.Scatter(x=_values(CUPS), y=line(brown.model), mode="lines",
                              name="brown-rice line", line=dict(color=COLOURS["brown"], width=3)))
     _layout(fig, xaxis_title="cups of rice (x)", yaxis_title="cups of water (y)")
-    return Figure("brown-line", _json(fig),
-                  [("white slope", f"{white.model.w.item():.3f}"),
-                   ("brown slope", f"{brown.model.w.item():.3f}"),
-                   ("parameters", f"{num_parameters(white.model)} + {num_parameters(brown.model)}"),
-                   ("brown train MSE", f"{mse(brown.model, brown.data.train):.4f}")],
-                  replay([brown], lambda ms: {3: {"y": [line(ms[0])]}}),
+    stats = lambda ms: [("white slope", f"{white.model.w.item():.3f}"),
+                        ("brown slope", f"{ms[0].w.item():.3f}"),
+                        ("parameters", f"{num_parameters(white.model)} + {num_parameters(ms[0])}"),
+                        ("brown train MSE", f"{mse(ms[0], brown.data.train):.4f}")]
+    return Figure("brown-line", _json(fig), stats([brown.model]),
+                  replay([brown], lambda ms: {3: {"y": [line(ms[0])]}}, stats),
                   {"cups": _values(brown.data.train.x), "brown water": _values(brown.data.train.y),
                    "white water": _values(white.data.train.y)},
                   lab=BROWN_GD.query())
@@ -103,12 +103,12 @@ def one_line(get) -> Figure:
     t = get(BOTH_GD)
     fig, line = _line_plot(t, "one line for both")
     near = t.data.near
-    return Figure("one-line", _json(fig),
-                  [("slope", f"{t.model.w.item():.3f}"), ("intercept", f"{t.model.b.item():.3f}"),
-                   ("parameters", f"{num_parameters(t.model)}"),
-                   ("train MSE", f"{mse(t.model, t.data.train):.3f}"),
-                   ("noise floor σ²", f"{t.data.noise ** 2:.3f}"),
-                   ("held-out MSE", f"{mse(t.model, near):.3f}")],
-                  replay([t], lambda ms: {2: {"y": [line(ms[0])]}}),
+    stats = lambda ms: [("slope", f"{ms[0].w.item():.3f}"), ("intercept", f"{ms[0].b.item():.3f}"),
+                        ("parameters", f"{num_parameters(ms[0])}"),
+                        ("train MSE", f"{mse(ms[0], t.data.train):.3f}"),
+                        ("noise floor σ²", f"{t.data.noise ** 2:.3f}"),
+                        ("held-out MSE", f"{mse(ms[0], near):.3f}")]
+    return Figure("one-line", _json(fig), stats([t.model]),
+                  replay([t], lambda ms: {2: {"y": [line(ms[0])]}}, stats),
                   _fit_table(t, "fitted"),
                   lab=BOTH_GD.query())

@@ -45,8 +45,10 @@ def _fit_table(t: Trained, name: str) -> dict[str, list]:
             name: _values(_predict(t.model, x, z))}
 
 
-def replay(trained: list[Trained], draw: Callable[[list], dict]) -> list[dict]:
-    """Frames from the snapshots of one or more runs with the same schedule: draw(models) per step."""
+def replay(trained: list[Trained], draw: Callable[[list], dict],
+           stats: Callable[[list], list[tuple[str, str]]] | None = None) -> list[dict]:
+    """Frames from the snapshots of one or more runs with the same schedule: draw(models) per step,
+    and stats(models), the numbers beside the plot as they stood at that step."""
     first = trained[0]
     last = first.run.recipe().stages[-1]  # the loss shown is the one training lowered last
     frames = []
@@ -54,9 +56,16 @@ def replay(trained: list[Trained], draw: Callable[[list], dict]) -> list[dict]:
         models = [snapshot_model(t.fit, i) for t in trained]
         with torch.no_grad():
             loss = OBJECTIVES[last.objective](models[0], first.data.train, last).item()
+            shown = stats(models) if stats else None
         frames.append({"step": step, "loss": round(loss, 5),
-                       "traces": {str(k): v for k, v in draw(models).items()}})
+                       "traces": {str(k): v for k, v in draw(models).items()},
+                       **({"stats": [list(pair) for pair in shown]} if shown else {})})
     return frames
+
+
+def signed(value: float, digits: int) -> str:
+    """A term's sign and size, as written after another term: '+ 0.009' or '− 0.009'."""
+    return f"{'−' if value < 0 else '+'} {abs(value):.{digits}f}"
 
 
 def _scatter_grains(fig, data, split="train", row=None, col=None, far=False, show=True):

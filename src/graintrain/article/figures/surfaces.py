@@ -12,7 +12,7 @@ from ...metrics import mse
 from ...models import num_parameters
 from . import Figure, figure
 from .plot import (COLOURS, CUPS, FAR, GX, GZ, LINE_COLOURS, REPLAY, _fit_table, _gd, _json,
-                   _layout, _predict, _scatter3d, _scatter_grains, _scene, _surface, _values, replay)
+                   _layout, _predict, _scatter3d, _scatter_grains, _scene, _surface, _values, replay, signed)
 
 PLANE_GD = Run(model="plane", dataset="white+brown", **_gd(300), snapshots=REPLAY)
 
@@ -27,12 +27,12 @@ def plane_3d(get) -> Figure:
                              opacity=0.55, showscale=False, name="best plane",
                              colorscale=[[0, "#9ecae1"], [1, "#08519c"]]))
     _layout(fig, scene=_scene(), height=480)
-    a, b, c = (t.model.a.item(), t.model.b.item(), t.model.c.item())
-    return Figure("plane-3d", _json(fig),
-                  [("plane", f"y = {a:.2f}·x {b:+.2f}·d {c:+.2f}"), ("parameters", f"{num_parameters(t.model)}"),
-                   ("train MSE", f"{mse(t.model, t.data.train):.3f}"),
-                   ("noise floor σ²", f"{t.data.noise ** 2:.3f}")],
-                  replay([t], lambda ms: {2: {"z": [_surface(ms[0])]}}),
+    stats = lambda ms: [("plane", f"y = {ms[0].a.item():.2f}·x {signed(ms[0].b.item(), 2)}·d "
+                                  f"{signed(ms[0].c.item(), 2)}"), ("parameters", f"{num_parameters(ms[0])}"),
+                        ("train MSE", f"{mse(ms[0], t.data.train):.3f}"),
+                        ("noise floor σ²", f"{t.data.noise ** 2:.3f}")]
+    return Figure("plane-3d", _json(fig), stats([t.model]),
+                  replay([t], lambda ms: {2: {"z": [_surface(ms[0])]}}, stats),
                   _fit_table(t, "plane"),
                   lab=PLANE_GD.query())
 
@@ -160,15 +160,17 @@ def sigma_pi_3d(get) -> Figure:
                              opacity=0.55, showscale=False, name="sigma-pi",
                              colorscale=[[0, "#c7e9c0"], [1, "#006d2c"]]))
     _layout(fig, scene=_scene(), height=480)
-    a, b, c = t.model.a.item(), t.model.b.item(), t.model.c.item()
     half = t.data.test.subset((t.data.test.label == t.data.classes.index("half-bran")) & ~t.data.test.far)
-    return Figure("sigma-pi-3d", _json(fig),
-                  [("unit", f"y = {a:.3f}·x {b:+.3f}·x·d {c:+.3f}"), ("parameters", f"{num_parameters(t.model)}"),
-                   ("train MSE", f"{mse(t.model, t.data.train):.4f}"),
-                   ("half-bran ratio", f"{a + b * GRAINS['half-bran'].darkness:.3f} "
-                                       f"(true {GRAINS['half-bran'].ratio:g})"),
-                   ("half-bran MSE", f"{mse(t.model, half):.4f}")],
-                  replay([t], lambda ms: {3: {"z": [_surface(ms[0])]}}),
+
+    def stats(ms):
+        a, b, c = ms[0].a.item(), ms[0].b.item(), ms[0].c.item()
+        return [("unit", f"y = {a:.3f}·x {signed(b, 3)}·x·d {signed(c, 3)}"),
+                ("parameters", f"{num_parameters(ms[0])}"), ("train MSE", f"{mse(ms[0], t.data.train):.4f}"),
+                ("half-bran ratio", f"{a + b * GRAINS['half-bran'].darkness:.3f} "
+                                    f"(true {GRAINS['half-bran'].ratio:g})"),
+                ("half-bran MSE", f"{mse(ms[0], half):.4f}")]
+    return Figure("sigma-pi-3d", _json(fig), stats([t.model]),
+                  replay([t], lambda ms: {3: {"z": [_surface(ms[0])]}}, stats),
                   {"cups": _values(half.x), "darkness": _values(half.z), "water": _values(half.y),
                    "sigma-pi": _values(_predict(t.model, half.x, half.z))},
                   lab=SIGMA_PI.query())

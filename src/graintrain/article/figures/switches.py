@@ -9,9 +9,9 @@ from plotly.subplots import make_subplots
 from ...runs import Run
 from ...datasets import GRAINS
 from ...metrics import accuracy, match_experts, mse
-from ...models import hand_set, num_parameters
+from ...models import Attention, ReluSwitch, hand_set, num_parameters
 from . import Figure, figure
-from .plot import (COLOURS, CUPS, REPLAY, _fit_table, _json, _layout, _predict, _scatter_grains,
+from .plot import (COLOURS, CUPS, LINE_COLOURS, REPLAY, _fit_table, _json, _layout, _predict, _scatter_grains,
                    _values, replay)
 
 # Chapter 8: classifier, pipeline, ReLU switch ------------------------------------------------------
@@ -147,3 +147,25 @@ def diode_transistor(get) -> Figure:
                   [("ReLU unit", "white-rice unit of the hand-set switch"),
                    ("attention expert", "white-rice expert of the trained attention")],
                   [], rows, lab=ATTN3.query())
+
+
+GRAIN_COUNTS = (3, 10, 100)  # kitchens with more and more kinds of grain
+
+
+@figure("switch-cost", ATTN3)
+def switch_cost(get) -> Figure:
+    """Parameters of the ReLU switch (classifier plus inhibitory units) and of attention as the
+    number of grains grows, counted from the models themselves."""
+    counts = {"ReLU switch": [num_parameters(ReluSwitch(c)) for c in GRAIN_COUNTS],
+              "attention": [num_parameters(Attention(c)) for c in GRAIN_COUNTS]}
+    fig = go.Figure()
+    for (name, values), colour in zip(counts.items(), (LINE_COLOURS[0], LINE_COLOURS[2])):
+        fig.add_trace(go.Scatter(x=list(GRAIN_COUNTS), y=values, mode="lines+markers+text", name=name,
+                                 text=[f"{v:,}" for v in values], textposition="top left",
+                                 line=dict(color=colour, width=3)))
+    _layout(fig, height=340, xaxis_title="kinds of grain", yaxis_title="parameters",
+            xaxis_type="log", yaxis_type="log", xaxis_tickvals=list(GRAIN_COUNTS))
+    return Figure("switch-cost", _json(fig),
+                  [(f"{c} grains", f"switch {s:,}, attention {a:,}")
+                   for c, s, a in zip(GRAIN_COUNTS, counts["ReLU switch"], counts["attention"])],
+                  [], {"grains": list(GRAIN_COUNTS), **counts}, lab=ATTN3.query())

@@ -15,12 +15,18 @@ function setupReplay(figure, plot, frames) {
   let index = frames.length - 1;
   let timer = null;
 
+  const values = [...figure.querySelectorAll(".stats dd")];
+  const stats = figure.querySelector(".stats");
   const show = (i) => {
     index = Math.max(0, Math.min(frames.length - 1, i));
     const frame = frames[index];
     for (const [trace, update] of Object.entries(frame.traces)) {
       Plotly.restyle(plot, update, [Number(trace)]);
     }
+    // The numbers beside the plot follow the frame; where a figure has none per frame, they are
+    // marked as the trained values while an earlier step is shown.
+    if (frame.stats) frame.stats.forEach(([, value], k) => { if (values[k]) values[k].textContent = value; });
+    else stats.dataset.after = index < frames.length - 1 ? "training" : "";
     scrub.value = String(index);
     label.textContent = `step ${frame.step} · loss ${frame.loss.toPrecision(4)}`;
     figure.dataset.frame = String(index);

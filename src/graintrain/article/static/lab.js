@@ -140,10 +140,33 @@ function addLosses(event) {
   job.logLoss = job.losses.y.every((v) => v > 0);  // the mixture likelihood can go below zero
 }
 
+const LOSS_NAMES = { mse: "squared error", mixture: "mixture likelihood", "cross-entropy": "cross-entropy", labelled: "labelled loss" };
+
+// Each stage of the recipe marked where it starts, named by what it minimises and how: the curve
+// jumps there because the loss itself changes (the mixture likelihood is not the squared error).
+function stageMarks() {
+  const shapes = [];
+  const annotations = [];
+  let at = 0;
+  for (let start = 0; start < (job.starts || 1); start += 1) {
+    for (const stage of job.stages || []) {
+      if (at > 0) shapes.push({ type: "line", xref: "x", yref: "paper", x0: at, x1: at, y0: 0, y1: 1, line: { dash: "dot", width: 1, color: "#888" } });
+      if (start === 0 && job.stages.length > 1) {
+        annotations.push({ xref: "x", yref: "paper", x: at, y: 1, xanchor: "left", yanchor: "top", showarrow: false, font: { size: 10 },
+          text: `${stage.optimizer}${stage.only ? ` (${stage.only} only)` : ""}, ${LOSS_NAMES[stage.objective] ?? stage.objective}` });
+      }
+      at += stage.steps;
+    }
+  }
+  return { shapes, annotations };
+}
+
 function drawLoss() {
   // Fresh arrays each time: Plotly.react redraws only data it sees change.
+  const names = [...new Set((job.stages || []).map((s) => LOSS_NAMES[s.objective] ?? s.objective))];
   Plotly.react(plots.loss, [{ type: "scatter", mode: "lines", x: [...job.losses.x], y: [...job.losses.y], name: "loss" }],
-    layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: "training loss" }, type: job.logLoss ? "log" : "linear" }, showlegend: false }));
+    layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: `training loss (${names.join(", then ") || "objective"})` }, type: job.logLoss ? "log" : "linear" },
+      showlegend: false, ...stageMarks() }));
 }
 
 function scheduleDraw() {
@@ -194,6 +217,7 @@ function listen(id, token) {
       job.classes = event.classes;
       job.starts = event.starts;
       job.perStart = event.per_start;
+      job.stages = event.stages;
       say(`Training ${event.model} (${event.num_parameters} parameters) on ${event.dataset}…`);
     }
     if (event.type === "progress" || event.type === "done") {
