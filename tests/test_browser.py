@@ -196,6 +196,27 @@ def test_relu_switch_passes_only_the_believed_grain(browser, base):
     page.close()
 
 
+def test_every_page_in_the_dark_theme_at_both_widths(browser, app_url, site):
+    """Screenshots of every chapter and the lab in the dark theme, on a desktop and a phone; the
+    plots take the page's colours (no white grid on a dark page)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width in (1280, 375):
+        for name in [c.page for c in site.chapters] + ["lab.html?dataset=switchboard"]:
+            page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme="dark")
+            page.goto(f"{app_url}/{name}")
+            if name.startswith("lab"):
+                page.wait_for_function("document.body.dataset.preview === '500'")
+            else:
+                draw_every_figure(page)
+            grids = page.evaluate("""[...document.querySelectorAll('.js-plotly-plot')].flatMap(p =>
+                Object.entries(p._fullLayout).flatMap(([k, a]) => /^[xy]axis\\d*$/.test(k) ? [a.gridcolor]
+                  : /^scene\\d*$/.test(k) ? [a.xaxis.gridcolor, a.yaxis.gridcolor, a.zaxis.gridcolor] : []))""")
+            assert grids and all(g.replace(" ", "") in ("#3a3d44", "rgb(58,61,68)") for g in grids), (name, set(grids))
+            slug = name.split(".")[0]
+            page.screenshot(path=str(SHOTS / f"dark-{width}-{slug}.png"), full_page=True)
+            page.close()
+
+
 def test_dark_mode_follows_the_system_setting(browser, base):
     page = browser.new_page(color_scheme="dark")
     page.goto(f"{base}/04-the-darkness-meter.html")

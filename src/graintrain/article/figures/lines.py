@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import torch
+from torch.func import functional_call, vmap
 
 from ...cache import Trained
 from ...runs import Run
 from ...metrics import mse
 from ...models import num_parameters
+from ...train import snapshot_model
 from . import Figure, figure
 from .plot import (COLOURS, CUPS, LINE_COLOURS, REPLAY, _fit_table, _gd, _json, _layout, _predict,
                    _scatter_grains, _values, replay, signed)
@@ -65,6 +67,39 @@ def line_refresher(get) -> Figure:
                   controls={"kind": "refresher", "x": _values(x), "y": _values(y), "trace": 1,
                             "w": 1.0, "b": 0.5, "best": [round(w, 4), round(b, 4)]},
                   lab=WHITE_GD.query())
+
+
+@figure("mse-bowl", WHITE_GD)
+def mse_bowl(get) -> Figure:
+    """The squared error of every line (w, b) on the white rice, a bowl, with the path that
+    gradient descent took down it, read from the run's snapshots."""
+    t = get(WHITE_GD)
+    x, z, y = t.data.train.x, t.data.train.z, t.data.train.y
+    path = [snapshot_model(t.fit, i) for i in range(len(t.fit.snapshots))]
+    ws = [m.w.item() for m in path]
+    bs = [m.b.item() for m in path]
+    w_grid = torch.linspace(min(ws + [0.0]) - 0.5, max(ws + [2.0]) + 0.5, 61)  # (61,)
+    b_grid = torch.linspace(min(bs + [0.0]) - 1.0, max(bs + [0.0]) + 1.0, 61)  # (61,)
+    gw, gb = torch.meshgrid(w_grid, b_grid, indexing="xy")  # (61, 61): rows follow b
+
+    def error(w, b):  # the model's own forward with these parameters: (w, b) -> MSE
+        return (functional_call(t.model, {"w": w, "b": b}, (x, z)) - y).pow(2).mean()
+    with torch.no_grad():
+        bowl = vmap(error)(gw.flatten(), gb.flatten()).reshape(gw.shape)  # (61, 61)
+    steps = [step for step, _ in t.fit.snapshots]
+    losses = [t.fit.losses[s] if s < len(t.fit.losses) else t.fit.losses[-1] for s in steps]
+    fig = go.Figure()
+    fig.add_trace(go.Contour(x=_values(w_grid), y=_values(b_grid), z=bowl.log10().tolist(),
+                             colorscale="Blues", reversescale=True, showscale=False, ncontours=24,
+                             name="log₁₀ MSE", hovertemplate="w %{x:.2f}, b %{y:.2f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=ws, y=bs, mode="lines+markers", name="gradient descent",
+                             line=dict(color=LINE_COLOURS[1], width=2), marker=dict(size=6),
+                             text=[f"step {s}" for s in steps], hovertemplate="%{text}<extra></extra>"))
+    _layout(fig, xaxis_title="slope w", yaxis_title="intercept b", height=420)
+    return Figure("mse-bowl", _json(fig),
+                  [("start", f"w = {ws[0]:.2f}, b = {bs[0]:.2f}, MSE {losses[0]:.3f}"),
+                   ("end", f"w = {ws[-1]:.3f}, b = {bs[-1]:.3f}, MSE {mse(t.model, t.data.train):.4f}")],
+                  [], {"step": steps, "w": ws, "b": bs}, lab=WHITE_GD.query())
 
 
 # Chapters 2 and 3: brown rice, and one line for both -----------------------------------------------

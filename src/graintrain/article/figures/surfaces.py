@@ -37,6 +37,28 @@ def plane_3d(get) -> Figure:
                   lab=PLANE_GD.query())
 
 
+@figure("plane-slices", PLANE_GD)
+def plane_slices(get) -> Figure:
+    """The plane cut at each rice's darkness, against that rice's points: two parallel lines where
+    the rices need two slopes."""
+    t = get(PLANE_GD)
+    fig = go.Figure()
+    _scatter_grains(fig, t.data)
+    stats, table = [], {"cups": _values(CUPS)}
+    for k, grain in enumerate(t.data.classes):
+        d = t.data.train.z[t.data.train.label == k].mean()
+        line = _predict(t.model, CUPS, torch.full_like(CUPS, float(d)))  # (46,) the plane at d
+        table[f"plane at {grain}"] = _values(line)
+        fig.add_trace(go.Scatter(x=_values(CUPS), y=_values(line), mode="lines", name=f"plane at {grain}",
+                                 line=dict(color=COLOURS[grain], width=3)))
+        rows = t.data.train.subset(t.data.train.label == k)
+        slope = (line[-1] - line[0]) / (CUPS[-1] - CUPS[0])
+        stats.append((f"{grain}", f"plane's slope {slope.item():.2f}, true {GRAINS[grain].ratio:g}; "
+                                  f"MSE {mse(t.model, rows):.3f}"))
+    _layout(fig, xaxis_title="cups of rice (x)", yaxis_title="cups of water (y)")
+    return Figure("plane-slices", _json(fig), stats, [], table, lab=PLANE_GD.query())
+
+
 MLP2 = Run(model="mlp", dataset="white+brown", hidden=(2,), snapshots=REPLAY)
 MLP10 = Run(model="mlp", dataset="white+brown", hidden=(10,), snapshots=REPLAY)
 SIGMA_PI = Run(model="sigma-pi", dataset="bran", **_gd(300), snapshots=REPLAY)

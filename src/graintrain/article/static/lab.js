@@ -2,7 +2,7 @@
 // events, and plots of the loss, the fitted function and (for attention) the attention weights.
 // Every setting lives in the URL query, so a link reopens the same run.
 
-import { classColour, themeLayout, urlState } from "./common.js";
+import { classColour, palette, themeLayout, urlState } from "./common.js";
 
 const form = document.querySelector(".lab-form");
 const plots = Object.fromEntries([...document.querySelectorAll("[data-plot]")].map((el) => [el.dataset.plot, el]));
@@ -117,7 +117,7 @@ function drawFit(event) {
   plots.weights.hidden = !event.weights;
   if (event.weights) {
     Plotly.react(plots.weights, event.weights.map((w, k) => ({ type: "scatter", mode: "lines", name: `expert ${k + 1}`,
-      x: grid.z, y: w })), layout({ title: { text: "attention weights", font: { size: 13 } }, xaxis: { title: { text: "selector z" } }, yaxis: { range: [-0.05, 1.05] } }));
+      x: grid.z, y: w, line: { color: palette.experts[k % palette.experts.length] } })), layout({ title: { text: "attention weights", font: { size: 13 } }, xaxis: { title: { text: "selector z" } }, yaxis: { range: [-0.05, 1.05] } }));
   }
 }
 
