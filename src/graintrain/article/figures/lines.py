@@ -95,11 +95,14 @@ def mse_bowl(get) -> Figure:
     fig.add_trace(go.Scatter(x=ws, y=bs, mode="lines+markers", name="gradient descent",
                              line=dict(color=LINE_COLOURS[1], width=2), marker=dict(size=6),
                              text=[f"step {s}" for s in steps], hovertemplate="%{text}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[ws[-1]], y=[bs[-1]], mode="markers", name="this step",
+                             marker=dict(color=LINE_COLOURS[3], size=14, symbol="x")))
     _layout(fig, xaxis_title="slope w", yaxis_title="intercept b", height=420)
     return Figure("mse-bowl", _json(fig),
                   [("start", f"w = {ws[0]:.2f}, b = {bs[0]:.2f}, MSE {losses[0]:.3f}"),
                    ("end", f"w = {ws[-1]:.3f}, b = {bs[-1]:.3f}, MSE {mse(t.model, t.data.train):.4f}")],
-                  [], {"step": steps, "w": ws, "b": bs}, lab=WHITE_GD.query())
+                  replay([t], lambda ms: {2: {"x": [[ms[0].w.item()]], "y": [[ms[0].b.item()]]}}),
+                  {"step": steps, "w": ws, "b": bs}, lab=WHITE_GD.query())
 
 
 # Chapters 2 and 3: brown rice, and one line for both -----------------------------------------------

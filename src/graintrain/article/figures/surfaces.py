@@ -44,19 +44,29 @@ def plane_slices(get) -> Figure:
     t = get(PLANE_GD)
     fig = go.Figure()
     _scatter_grains(fig, t.data)
-    stats, table = [], {"cups": _values(CUPS)}
-    for k, grain in enumerate(t.data.classes):
-        d = t.data.train.z[t.data.train.label == k].mean()
-        line = _predict(t.model, CUPS, torch.full_like(CUPS, float(d)))  # (46,) the plane at d
-        table[f"plane at {grain}"] = _values(line)
-        fig.add_trace(go.Scatter(x=_values(CUPS), y=_values(line), mode="lines", name=f"plane at {grain}",
-                                 line=dict(color=COLOURS[grain], width=3)))
-        rows = t.data.train.subset(t.data.train.label == k)
-        slope = (line[-1] - line[0]) / (CUPS[-1] - CUPS[0])
-        stats.append((f"{grain}", f"plane's slope {slope.item():.2f}, true {GRAINS[grain].ratio:g}; "
-                                  f"MSE {mse(t.model, rows):.3f}"))
+    grains = list(enumerate(t.data.classes))
+    darkness = [float(t.data.train.z[t.data.train.label == k].mean()) for k, _ in grains]
+    cut = lambda m, d: _predict(m, CUPS, torch.full_like(CUPS, d))  # (46,) the plane at darkness d
+    first = len(fig.data)
+    for (k, grain), d in zip(grains, darkness):
+        fig.add_trace(go.Scatter(x=_values(CUPS), y=_values(cut(t.model, d)), mode="lines",
+                                 name=f"plane at {grain}", line=dict(color=COLOURS[grain], width=3)))
     _layout(fig, xaxis_title="cups of rice (x)", yaxis_title="cups of water (y)")
-    return Figure("plane-slices", _json(fig), stats, [], table, lab=PLANE_GD.query())
+
+    def stats(ms):
+        out = []
+        for (k, grain), d in zip(grains, darkness):
+            line = cut(ms[0], d)
+            slope = (line[-1] - line[0]) / (CUPS[-1] - CUPS[0])
+            out.append((grain, f"plane's slope {slope.item():.2f}, true {GRAINS[grain].ratio:g}; MSE "
+                               f"{mse(ms[0], t.data.train.subset(t.data.train.label == k)):.3f}"))
+        return out
+    return Figure("plane-slices", _json(fig), stats([t.model]),
+                  replay([t], lambda ms: {first + i: {"y": [_values(cut(ms[0], d))]}
+                                          for i, d in enumerate(darkness)}, stats),
+                  {"cups": _values(CUPS), **{f"plane at {g}": _values(cut(t.model, d))
+                                             for (_, g), d in zip(grains, darkness)}},
+                  lab=PLANE_GD.query())
 
 
 MLP2 = Run(model="mlp", dataset="white+brown", hidden=(2,), snapshots=REPLAY)
