@@ -219,6 +219,18 @@ def test_every_page_in_the_dark_theme_at_both_widths(browser, app_url, site):
             page.close()
 
 
+def test_the_units_slider_redraws_the_network_and_its_kinks(browser, app_url):
+    page, errors = open_page(browser, f"{app_url}/05-relu-networks.html")
+    figure = page.locator("#fig-relu-kinks")
+    curve = "JSON.stringify(document.querySelector('#fig-relu-kinks .plot').data.map(t => t.y))"
+    wide = page.evaluate(curve)
+    assert figure.get_attribute("data-units") == "10"
+    figure.locator("[data-units]").fill("0")  # one unit
+    assert figure.get_attribute("data-units") == "1" and page.evaluate(curve) != wide
+    assert "relu-kinks.units=1" in page.url and errors == []
+    page.close()
+
+
 def test_dark_mode_follows_the_system_setting(browser, base):
     page = browser.new_page(color_scheme="dark")
     page.goto(f"{base}/04-the-darkness-meter.html")

@@ -131,7 +131,7 @@ def test_every_trained_figure_replays_its_training(site):
     # the reader's own line; two wired by hand; summaries over a whole study and over many runs;
     # parameters counted on untrained models
     untrained = {"line-refresher", "relu-switch", "diode-transistor", "study-recovery", "attention-variants",
-                 "switch-cost"}
+                 "switch-cost", "relu-kinks"}  # relu-kinks steps through widths instead
     for name, fig in site.figures.items():
         assert (len(fig.frames) >= 2) == (name not in untrained), name
         assert fig.stats and fig.table, name
@@ -188,3 +188,12 @@ def test_each_figure_links_to_a_lab_run_that_trains_exactly_its_run(site, name):
     figure_runs = [r.model_copy(update={"snapshots": 0}) for r in FIGURES[name].runs if isinstance(r, Run)]
     assert lab_run in figure_runs, (link, figure_runs)
     assert lab_run.recipe() in [r.recipe() for r in figure_runs]
+
+
+def test_a_relu_network_bends_at_most_once_per_unit_along_a_line(site):
+    controls = site.figures["relu-kinks"].controls
+    lines = len(controls["curves"][0])  # one cut per rice
+    for units, kinks in zip(controls["units"], controls["kinks"]):
+        assert 0 < len(kinks["x"]) <= units * lines, (units, kinks["x"])
+    errors = [float(v.split("MSE ")[1].split(",")[0]) for _, v in site.figures["relu-kinks"].stats]
+    assert errors[0] > 5 * errors[1]  # one unit cannot serve two slopes; two can

@@ -118,6 +118,23 @@ function setupSwitch(figure, plot, controls) {
   update();
 }
 
+// Step through networks of growing width: each answer's line and its kinks, where units switch.
+function setupUnits(figure, plot, controls) {
+  const state = urlState(figure.dataset.figure);
+  const slider = figure.querySelector("[data-units]");
+  const update = () => {
+    const i = Number(slider.value);
+    slider.nextElementSibling.textContent = String(controls.units[i]);
+    controls.curves[i].forEach((y, k) => Plotly.restyle(plot, { y: [y] }, [controls.first + k]));
+    Plotly.restyle(plot, { x: [controls.kinks[i].x], y: [controls.kinks[i].y] }, [controls.first + controls.curves[i].length]);
+    figure.dataset.units = String(controls.units[i]);
+  };
+  const start = controls.units.indexOf(Number(state.get("units")));
+  slider.value = String(start >= 0 ? start : controls.units.length - 1);
+  slider.addEventListener("input", () => { state.set("units", controls.units[Number(slider.value)]); update(); });
+  update();
+}
+
 export function mountFigure(figure) {
   const spec = JSON.parse(figure.querySelector("script.fig-data").textContent);
   const plot = figure.querySelector(".plot");
@@ -128,6 +145,7 @@ export function mountFigure(figure) {
   setupReplay(figure, plot, spec.frames);
   if (spec.controls?.kind === "refresher") setupRefresher(figure, plot, spec.controls);
   if (spec.controls?.kind === "switch") setupSwitch(figure, plot, spec.controls);
+  if (spec.controls?.kind === "units") setupUnits(figure, plot, spec.controls);
   window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
     Plotly.relayout(plot, layout());
   });
