@@ -45,6 +45,10 @@ class Option:
     low_open: bool = False
     label: str = ""  # what a form calls it, where the name is terse (n: "points")
 
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"option {self.name}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
+
     @property
     def flag(self) -> str:
         """The command-line flag: --selector-range for selector_range."""

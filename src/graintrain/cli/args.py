@@ -6,12 +6,10 @@ import argparse
 import tempfile
 from pathlib import Path
 
-
-from ..datasets import DATA_OPTIONS, DATASETS
+from ..datasets import DATASETS
 from ..models import MODELS
 from ..options import Option, takers
 from ..runs import GROUPS, OPTIONS
-from ..train import RECIPE_OPTIONS, SEED
 
 
 class UsageError(Exception):
@@ -80,12 +78,9 @@ def _run_flags(parser: argparse.ArgumentParser) -> None:
     for group, options in GROUPS.items():
         for o in options:
             shape = {"floats": "A,B,…", "ints": "A,B,…", "choice": "{" + ",".join(o.choices) + "}"}
-            who = [] if o.name in _COMMON else takers(MODELS if group == "model" else DATASETS, o.name)
+            who = takers(MODELS if group == "model" else DATASETS, o.name)  # none: every run takes it
             parser.add_argument(o.flag, dest=o.name, metavar=shape.get(o.kind, "N"),
                                 help=f"{'/'.join(who) + ': ' if who else ''}{o.help}")
-
-
-_COMMON = {o.name for o in (*DATA_OPTIONS, *RECIPE_OPTIONS, SEED)}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -69,13 +69,8 @@ ROW_KEYS = ("K", "seed", "model", *METRICS)  # what every line of runs.jsonl mus
 
 def read_rows(path: Path) -> list[dict]:
     """The finished runs so far. A line that holds no run (cut off mid-write, or edited into
-    something else) is left out; ``skipped_lines`` counts them."""
+    something else) is left out."""
     return [row for row in _lines(path) if _is_row(row)]
-
-
-def skipped_lines(path: Path) -> int:
-    """How many non-blank lines of runs.jsonl hold no run."""
-    return sum(not _is_row(row) for row in _lines(path))
 
 
 def _lines(path: Path) -> list:
@@ -123,8 +118,9 @@ def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = 
         raise NotADirectoryError(f"{config.out} is a file; the study writes into a folder")
     config.out.mkdir(parents=True, exist_ok=True)
     path = config.out / "runs.jsonl"
-    kept = read_rows(path)
-    skipped = skipped_lines(path)
+    lines = _lines(path)
+    kept = [row for row in lines if _is_row(row)]
+    skipped = len(lines) - len(kept)
     if skipped and on_skipped:
         on_skipped(skipped)
     if path.exists():  # drop a line cut off mid-write, so new rows start on a line of their own

@@ -65,6 +65,10 @@ class Job:
     lock: threading.Lock = field(default_factory=threading.Lock)
     created: float = field(default_factory=time.monotonic)
 
+    def keep(self, model: torch.nn.Module) -> None:
+        """Keep a copy of the model's parameters for the exports."""
+        self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
     def emit(self, event: dict) -> None:
         with self.lock:
             self.events.append(event)
@@ -167,7 +171,7 @@ class JobManager:
             self._train(job, began)
         except Stopped as why:
             if job.model is not None:  # the model as it stood: it can still be exported
-                job.state = {k: v.detach().clone() for k, v in job.model.state_dict().items()}
+                job.keep(job.model)
             job.finish("stopped", {"type": "stopped", "message": str(why),
                                    "seconds": time.monotonic() - began, "exportable": job.state is not None})
         except Exception as error:  # a bad upload, a diverging run: the reader sees the reason
@@ -214,7 +218,7 @@ class JobManager:
             job.model = model
 
         result = s.fit(data, on_step=on_step, on_build=watch)
-        job.state = {k: v.detach().clone() for k, v in result.model.state_dict().items()}
+        job.keep(result.model)
         scores = evaluate(result.model, data)
         scores.pop("experts", None)  # the page shows the weights; the export carries the experts
         summary = {"type": "done", "step": total, "total": total,

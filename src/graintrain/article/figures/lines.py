@@ -78,8 +78,9 @@ def mse_bowl(get) -> Figure:
     path = [snapshot_model(t.fit, i) for i in range(len(t.fit.snapshots))]
     ws = [m.w.item() for m in path]
     bs = [m.b.item() for m in path]
-    w_grid = torch.linspace(min(ws + [0.0]) - 0.5, max(ws + [2.0]) + 0.5, 61)  # (61,)
-    b_grid = torch.linspace(min(bs + [0.0]) - 1.0, max(bs + [0.0]) + 1.0, 61)  # (61,)
+    around = lambda v: torch.linspace(min(v) - 0.5 - 0.3 * (max(v) - min(v)),
+                                      max(v) + 0.5 + 0.3 * (max(v) - min(v)), 61)  # (61,) the path and a margin
+    w_grid, b_grid = around(ws), around(bs)
     gw, gb = torch.meshgrid(w_grid, b_grid, indexing="xy")  # (61, 61): rows follow b
 
     def error(w, b):  # the model's own forward with these parameters: (w, b) -> MSE
