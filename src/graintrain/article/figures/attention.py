@@ -103,9 +103,14 @@ def switchboard(get) -> Figure:
         surfaces.append(len(fig.data))
         fig.add_trace(go.Surface(x=_values(grid[0][0]), y=_values(grid[1][:, 0]), z=_sw_surface(r.model, grid),
                                  opacity=0.6, showscale=False, name=titles[col - 1]), row=1, col=col)
-    scene = dict(xaxis_title="x", yaxis_title="selector z", zaxis_title="y",
-                 camera=dict(eye=dict(x=1.85, y=-2.1, z=1.0)), aspectmode="cube")
-    _layout(fig, scene=scene, scene2=scene, scene3=scene, height=440)
+    # A third of the column per scene: three ticks an axis, and the axes named once below the
+    # panels, since a title inside a scene this small is either clipped or too small to read.
+    axis = dict(nticks=3, tickfont=dict(size=12), title="")
+    scene = dict(xaxis=axis, yaxis=axis, zaxis=axis, camera=dict(eye=dict(x=1.7, y=-1.9, z=0.9)),
+                 aspectmode="cube")
+    fig.add_annotation(text="axes: x to the front right, selector z to the back, y up",
+                       x=0.5, y=-0.15, xref="paper", yref="paper", showarrow=False, font=dict(size=12))
+    _layout(fig, scene=scene, scene2=scene, scene3=scene, height=340)
     near, far = data.near, data.far
     stats = [("parameters", " / ".join(str(num_parameters(r.model)) for r in runs)),
              ("test MSE, |x| ≤ 1", " / ".join(f"{mse(r.model, near):.3f}" for r in runs)),
