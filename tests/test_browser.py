@@ -198,6 +198,21 @@ def test_relu_switch_passes_only_the_believed_grain(browser, base):
     page.close()
 
 
+def test_the_attention_diagram_follows_the_darkness_slider(browser, base):
+    import re
+    page, errors = open_page(browser, f"{base}/09-attention.html?attention-network.x=4&attention-network.d=0.5")
+    figure = page.locator("#fig-attention-network")
+    water = lambda: float(re.search(r"water ([-\d.]+) cups", figure.locator("[data-says]").inner_text()).group(1))
+    assert water() == pytest.approx(12.0, abs=0.25)  # brown rice: 3 cups of water per cup
+    figure.locator("[data-net=darkness]").fill("0")
+    assert water() == pytest.approx(8.0, abs=0.25)  # white rice: 2 per cup
+    widths = page.evaluate("document.querySelector('#fig-attention-network .plot').data"
+                           ".filter(t => t.line && t.line.dash === 'dot').map(t => t.line.width)")
+    assert max(widths) > 6 and min(widths) < 1.5  # one gate wide open, the others nearly shut
+    assert "attention-network.d=0" in page.url and errors == []
+    page.close()
+
+
 def test_every_page_in_the_dark_theme_at_both_widths(browser, app_url, site):
     """Screenshots of every chapter and the lab in the dark theme, on a desktop and a phone; the
     plots take the page's colours (no white grid on a dark page)."""

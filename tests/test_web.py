@@ -131,7 +131,8 @@ def test_every_trained_figure_replays_its_training(site):
     # the reader's own line; two wired by hand; summaries over a whole study and over many runs;
     # parameters counted on untrained models
     untrained = {"line-refresher", "relu-switch", "diode-transistor", "study-recovery", "attention-variants",
-                 "switch-cost", "relu-kinks"}  # relu-kinks steps through widths instead
+                 "switch-cost", "relu-kinks",  # relu-kinks steps through widths instead
+                 "switch-network", "attention-network"}  # these step through inputs instead
     for name, fig in site.figures.items():
         assert (len(fig.frames) >= 2) == (name not in untrained), name
         assert fig.stats and fig.table, name
@@ -197,3 +198,31 @@ def test_a_relu_network_bends_at_most_once_per_unit_along_a_line(site):
         assert 0 < len(kinks["x"]) <= units * lines, (units, kinks["x"])
     errors = [float(v.split("MSE ")[1].split(",")[0]) for _, v in site.figures["relu-kinks"].stats]
     assert errors[0] > 5 * errors[1]  # one unit cannot serve two slopes; two can
+
+
+def _network_at(controls: dict, cups: float, darkness: float) -> int:
+    return controls["cups"].index(cups) * len(controls["darkness"]) + controls["darkness"].index(darkness)
+
+
+@pytest.mark.parametrize("name", ["switch-network", "attention-network"])
+def test_the_network_diagrams_answer_each_grain_with_its_own_ratio(site, name):
+    """At each grain's darkness the diagram's water is that grain's ratio times the cups (white 2,
+    brown 3, franken 1), read from the trained model's forward pass at four cups."""
+    controls = site.figures[name].controls
+    for darkness, ratio in ((0.0, 2.0), (0.5, 3.0), (0.95, 1.0)):
+        i = _network_at(controls, 4.0, darkness)
+        water = float(controls["labels"][i][-1])
+        assert water == pytest.approx(4.0 * ratio, abs=0.25), (darkness, water)
+        assert controls["says"][i].endswith(f"water {water:.2f} cups.")
+    assert len(controls["signals"][0]) == controls["wires"] == len(controls["gates"])
+
+
+def test_the_switch_diagram_shows_a_shut_unit_and_attention_a_gate_near_one(site):
+    switch = site.figures["switch-network"].controls
+    white = _network_at(switch, 2.0, 0.0)
+    assert any(label.startswith("off (-") for label in switch["labels"][white])  # a diode held shut
+    attention = site.figures["attention-network"].controls
+    for darkness in (0.0, 0.5, 0.95):
+        gates = [s for s, gate in zip(attention["signals"][_network_at(attention, 2.0, darkness)],
+                                      attention["gates"]) if gate]
+        assert max(gates) > 0.9 and sum(gates) == pytest.approx(1.0, abs=1e-3), (darkness, gates)

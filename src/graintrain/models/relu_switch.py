@@ -19,6 +19,7 @@ class ReluSwitch(nn.Module):
         super().__init__()
         self.classifier = Classifier(classes)
         self.units = nn.Linear(1 + classes, classes)  # unit k sees [x, p_1 … p_C]
+        self.drive: Tensor | None = None  # what each unit received last time, before the ReLU: for figures
         self.passed: Tensor | None = None  # what each unit let through last time: for figures
         self.reset_parameters()
 
@@ -40,8 +41,9 @@ class ReluSwitch(nn.Module):
     def switch(self, x: Tensor, p: Tensor) -> Tensor:
         """The output for given class probabilities p (n, C), so a reader can set them by hand."""
         inputs = torch.cat([x.unsqueeze(-1), p], dim=-1)  # (n, 1 + C)
-        h = torch.relu(self.units(inputs))  # (n, C) one gated line per class
-        self.passed = h.detach()
+        a = self.units(inputs)  # (n, C) each unit's drive: below zero, the diode is shut
+        h = torch.relu(a)  # (n, C) one gated line per class
+        self.drive, self.passed = a.detach(), h.detach()
         return h.sum(-1)  # (n,)
 
     def with_labels(self, x: Tensor, label: Tensor) -> Tensor:

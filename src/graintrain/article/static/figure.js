@@ -135,6 +135,50 @@ function setupUnits(figure, plot, controls) {
   update();
 }
 
+// A network diagram: the sliders pick a grid point, and every unit and wire takes that point's
+// values from the trained model. A wire's width grows with the size of its signal; blue carries a
+// positive signal, red a negative one (inhibition), and a dotted gate wire scales its neighbour.
+const WIRE = { up: "#2563eb", down: "#dc2626", gate: "#f59e0b" };
+
+function setupNetwork(figure, plot, controls) {
+  const state = urlState(figure.dataset.figure);
+  const cups = figure.querySelector("[data-net=cups]");
+  const dark = figure.querySelector("[data-net=darkness]");
+  const says = figure.querySelector("[data-says]");
+  const names = [...plot.data[controls.wires].text];
+  const wires = [...Array(controls.wires).keys()];
+  const update = () => {
+    const i = Number(cups.value) * controls.darkness.length + Number(dark.value);
+    cups.nextElementSibling.textContent = controls.cups[Number(cups.value)].toFixed(1);
+    dark.nextElementSibling.textContent = controls.darkness[Number(dark.value)].toFixed(2);
+    const signal = controls.signals[i];
+    Plotly.restyle(plot, {
+      // A gate lies between 0 and 1 and is drawn on that scale; a signal against the largest one.
+      "line.width": signal.map((s, w) => (controls.gates[w] ? 1 + 6 * s : 0.5 + 9 * Math.sqrt(Math.abs(s) / controls.widest))),
+      "line.color": signal.map((s, w) => (controls.gates[w] ? WIRE.gate : s < 0 ? WIRE.down : WIRE.up)),
+    }, wires);
+    const narrow = plot.clientWidth < 560;  // a phone: each value under its name, in smaller type
+    Plotly.restyle(plot, {
+      "marker.opacity": [controls.on[i].map((v) => 0.15 + 0.85 * v)],
+      text: [names.map((n, u) => `${n}${narrow ? "<br>" : ": "}${controls.labels[i][u]}`)],
+      "textfont.size": narrow ? 10 : 12,
+    }, [controls.wires]);
+    says.textContent = controls.says[i];
+    figure.dataset.point = String(i);
+  };
+  const nearest = (values, wanted, fallback) => {
+    if (wanted === null || Number.isNaN(Number(wanted))) return fallback;
+    let best = 0;
+    values.forEach((v, k) => { if (Math.abs(v - wanted) < Math.abs(values[best] - wanted)) best = k; });
+    return best;
+  };
+  cups.value = String(nearest(controls.cups, state.get("x"), 3));
+  dark.value = String(nearest(controls.darkness, state.get("d"), 0));
+  cups.addEventListener("input", () => { state.set("x", controls.cups[Number(cups.value)]); update(); });
+  dark.addEventListener("input", () => { state.set("d", controls.darkness[Number(dark.value)]); update(); });
+  update();
+}
+
 export function mountFigure(figure) {
   const spec = JSON.parse(figure.querySelector("script.fig-data").textContent);
   const plot = figure.querySelector(".plot");
@@ -146,6 +190,7 @@ export function mountFigure(figure) {
   if (spec.controls?.kind === "refresher") setupRefresher(figure, plot, spec.controls);
   if (spec.controls?.kind === "switch") setupSwitch(figure, plot, spec.controls);
   if (spec.controls?.kind === "units") setupUnits(figure, plot, spec.controls);
+  if (spec.controls?.kind === "network") setupNetwork(figure, plot, spec.controls);
   window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
     Plotly.relayout(plot, layout());
   });
