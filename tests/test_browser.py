@@ -357,11 +357,24 @@ def test_lab_shows_the_data_before_training_and_offers_presets(browser, app_url)
     page.close()
 
 
-def test_static_lab_explains_it_needs_a_server(browser, static_url):
+def test_static_lab_explains_it_needs_a_server_and_replays_a_figures_run(browser, static_url, site, site_cache):
+    from graintrain.article.figures import FIGURES
+    from graintrain.metrics import evaluate
     page = browser.new_page()
     page.goto(f"{static_url}/lab.html")
-    page.wait_for_function("document.body.dataset.ready === 'offline'")
+    page.wait_for_function("document.body.dataset.ready === 'replays'")
     assert page.is_visible(".lab-offline") and page.is_disabled("[data-act=train]")
+    options = page.locator("select[name=replay] option").count()
+    assert options == len({f.lab for f in site.figures.values() if f.lab})  # each figure's run, once
+    # A chapter's link to the lab plays that figure's run, step by step, to the cached model's score.
+    link = site.figures["attention-fit"].lab
+    page.goto(f"{static_url}/lab.html?{link}")
+    page.wait_for_function("document.body.dataset.job === 'done'", timeout=20000)
+    trained = site_cache.get(FIGURES["attention-fit"].runs[0])
+    assert float(page.evaluate("document.body.dataset.result")) == pytest.approx(
+        evaluate(trained.model, trained.data)["train_mse"], rel=1e-9)
+    assert int(page.evaluate("document.body.dataset.updates")) >= 10
+    assert page.is_disabled("[data-act=train]") and page.locator(".exports").is_hidden()
     page.close()
 
 

@@ -99,9 +99,10 @@ def _embed(payload: dict) -> str:
 class Site:
     """Every file of the article, rendered once from built figures."""
 
-    def __init__(self, figures: dict[str, Figure], version: str):
+    def __init__(self, figures: dict[str, Figure], version: str, cache: Cache | None = None):
         self.figures = figures
         self.version = version
+        self.cache = cache  # where the figures' runs are kept: the static lab replays them
         self.chapters = chapters()
         self.env = Environment(loader=PackageLoader("graintrain.article", "templates"),
                                autoescape=select_autoescape(["html"]))
@@ -155,7 +156,35 @@ class Site:
                 written[-1].write_bytes(entry.read_bytes())
         written.append(static / "plotly.min.js")
         written[-1].write_bytes(PLOTLY_JS.read_bytes())
+        if self.cache is not None:
+            written += self._write_replays(out / "lab")
         return written
+
+    def _write_replays(self, folder: Path) -> list[Path]:
+        """The static lab's material: the registry, and each figure's run told as the events a live
+        job streams, so the page can replay them with no server behind it."""
+        from ..lab import registry, replay
+        from ..runs import Run
+
+        (folder / "runs").mkdir(parents=True, exist_ok=True)
+        entries: dict[str, dict] = {}  # one per run, which several figures may share
+        for name, fig in self.figures.items():
+            if not fig.lab:
+                continue
+            wanted = Run.from_query(fig.lab)
+            run = next((r for r in FIGURES[name].runs if isinstance(r, Run)
+                        and r.model_copy(update={"snapshots": 0}) == wanted), wanted)
+            if fig.lab not in entries:
+                file = folder / "runs" / f"{run.key()}.json"
+                file.write_text(json.dumps(replay(self.cache.get(run))), encoding="utf-8")
+                entries[fig.lab] = {"query": fig.lab, "file": f"runs/{file.name}", "figures": [],
+                                    "model": run.model, "dataset": run.dataset}
+            entries[fig.lab]["figures"].append(name)
+        index = [{**e, "label": f"{e['model']} on {e['dataset']} ({', '.join(e['figures'])})"}
+                 for e in entries.values()]
+        (folder / "registry.json").write_text(json.dumps(registry()), encoding="utf-8")
+        (folder / "replays.json").write_text(json.dumps(index), encoding="utf-8")
+        return [folder / e["file"] for e in index] + [folder / "registry.json", folder / "replays.json"]
 
 
 def build_figures(cache: Cache, console=None, names: list[str] | None = None) -> dict[str, Figure]:
@@ -211,7 +240,7 @@ def build_figures(cache: Cache, console=None, names: list[str] | None = None) ->
 def build_site(cache: Cache, console=None) -> Site:
     """The whole article: every figure built from cached or newly trained models."""
     from .. import __version__
-    return Site(build_figures(cache, console), __version__)
+    return Site(build_figures(cache, console), __version__, cache)
 
 
 __all__ = ["Site", "build_site", "build_figures", "chapters", "render_markdown"]

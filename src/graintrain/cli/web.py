@@ -23,6 +23,8 @@ def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
         {"host": args.host, "port": args.port} if args.command == "serve" else {}))
     if args.command == "serve":  # fail fast, before any training, if the port is taken
         with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as probe:
+            # As uvicorn binds: a port still in TIME_WAIT from a server just stopped is free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((settings.host, settings.port))
             except OSError as e:

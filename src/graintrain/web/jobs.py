@@ -2,7 +2,7 @@
 
 Jobs train in a pool of threads, one per core. Each job's progress callback is where it is paused,
 stopped, or held to its time limit, so a stop takes effect at the next training step. The settings
-live in ``run_settings.py`` and what a job streams in ``progress.py``.
+live in ``run_settings.py`` and what a job streams in ``graintrain/lab.py``.
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..metrics import evaluate
-from ..models import num_parameters
-from .progress import points, snapshot, state_dict_bytes, state_dict_json  # noqa: F401  re-exported
+from ..lab import done, points, snapshot, started, state_dict_bytes, state_dict_json  # noqa: F401  re-exported
 from .run_settings import UPLOAD, JobSettings  # noqa: F401  re-exported
 
 UPDATE_SECONDS = 0.05  # at most this long between streamed updates: 20 a second
@@ -183,14 +181,9 @@ class JobManager:
         s = job.settings
         data = s.data()
         probe = s.probe(data)  # the recipe is checked against the model before anything streams
-        recipe = s.recipe()
-        per_start = sum(st.steps for st in recipe.stages)
-        total = per_start * recipe.restarts
-        job.emit({"type": "started", "total": total, "starts": recipe.restarts, "per_start": per_start,
-                  "stages": [{"objective": st.objective, "optimizer": st.optimizer, "steps": st.steps,
-                              "only": st.only} for st in recipe.stages],
-                  "model": s.model, "dataset": data.name, "classes": list(data.classes),
-                  "points": points(data), "num_parameters": num_parameters(probe)})
+        opening = started(s, data, probe)
+        total = opening["total"]
+        job.emit(opening)
         pending: list[float] = []
         last = [0.0]
         step_seconds = WATCH_SECONDS / total if s.pace == "watch" else 0.0
@@ -219,10 +212,6 @@ class JobManager:
 
         result = s.fit(data, on_step=on_step, on_build=watch)
         job.keep(result.model)
-        scores = evaluate(result.model, data)
-        scores.pop("experts", None)  # the page shows the weights; the export carries the experts
-        summary = {"type": "done", "step": total, "total": total,
-                   "loss": result.losses[-1] if result.losses else None,
-                   "seconds": time.monotonic() - began, "kept_start": result.best,
-                   **scores, **snapshot(result.model, data)}
+        summary = done(result.model, data, total, result.losses[-1] if result.losses else None,
+                       time.monotonic() - began, result.best)
         job.finish("done", summary)

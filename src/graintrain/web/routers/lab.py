@@ -16,10 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
-from ...datasets import DATASETS
-from ...models import MODELS
-from ...palette import palette
-from ...runs import schema
+from ...lab import registry as lab_registry
 from ..presets import PRESETS
 from ..jobs import Job, JobManager, JobSettings, QueueFull, points, state_dict_bytes, state_dict_json
 
@@ -91,18 +88,7 @@ def _json(event: dict) -> str:
 @router.get("/registry")
 def registry() -> dict:
     """The models and datasets the lab offers and every setting of a run, straight from the registries."""
-    return {
-        "models": {name: {"about": spec.about, "options": [o.name for o in spec.options],
-                          "classifies": spec.classifies,
-                          "stages": [s.__dict__ for s in spec.recipe.stages],
-                          "restarts": spec.recipe.restarts}
-                   for name, spec in MODELS.items()},
-        "datasets": {name: {"about": spec.about, "options": [o.schema() for o in spec.options]}
-                     for name, spec in DATASETS.items()},
-        "options": schema(),
-        "presets": [p.schema() for p in PRESETS],
-        "palette": palette(),
-    }
+    return lab_registry([p.schema() for p in PRESETS])
 
 
 SETTINGS_BODY = {"requestBody": {"required": True, "content": {"application/json": {

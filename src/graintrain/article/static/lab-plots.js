@@ -1,0 +1,107 @@
+// The lab's plots: the data, the fitted function (2D or 3D), the attention weights or class
+// probabilities, and the loss curve with the recipe's stages marked. Each takes the run it draws.
+
+import { classColour, palette, themeLayout } from "./common.js";
+
+export const plots = Object.fromEntries([...document.querySelectorAll("[data-plot]")].map((el) => [el.dataset.plot, el]));
+export const threeD = document.querySelector("input[name=three_d]");
+
+export function layout(extra = {}) {
+  return themeLayout(Object.assign({
+    margin: { l: 50, r: 15, t: 30, b: 40 }, legend: { orientation: "h", y: -0.25 }, uirevision: "keep",
+  }, extra));
+}
+
+export function drawPoints(data, classes) {
+  const traces = classes.map((name, k) => {
+    const idx = data.label.map((l, i) => (l === k ? i : -1)).filter((i) => i >= 0);
+    return threeD.checked
+      ? { type: "scatter3d", mode: "markers", name, x: idx.map((i) => data.x[i]), y: idx.map((i) => data.z[i]),
+          z: idx.map((i) => data.y[i]), marker: { size: 2.5, color: classColour(name, k) } }
+      : { type: "scatter", mode: "markers", name, x: idx.map((i) => data.x[i]), y: idx.map((i) => data.y[i]),
+          marker: { size: 5, color: classColour(name, k), opacity: 0.7 } };
+  });
+  return traces;
+}
+
+export function drawFit(job, event) {
+  if (!job || !event.grid) return;
+  const { grid } = event;
+  const colourOf = (k) => classColour(job.classes[k], k);  // a grain's own colour, else the k-th expert's
+  const points = drawPoints(job.data, job.classes);
+  let model = [];
+  if (event.probabilities) {
+    model = event.probabilities.map((p, k) => ({ type: "scatter", mode: "lines", name: `p(${job.classes[k]})`,
+      x: grid.z, y: p, line: { color: colourOf(k), width: 3 } }));
+    Plotly.react(plots.fit, model, layout({ xaxis: { title: { text: "selector z (darkness)" } }, yaxis: { title: { text: "probability" }, range: [0, 1.05] } }));
+    return;
+  }
+  if (threeD.checked) {
+    model = [{ type: "surface", x: grid.x, y: grid.z, z: event.surface, opacity: 0.6, showscale: false, name: "model" }];
+    Plotly.react(plots.fit, [...points, ...model], layout({ scene: { xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "z (selector)" } }, zaxis: { title: { text: "y" } } } }));
+  } else {
+    model = event.curves.map((c, k) => ({ type: "scatter", mode: "lines", name: `model at z = ${c.z}`,
+      x: grid.x, y: c.y, line: { color: colourOf(k), width: 3 } }));
+    Plotly.react(plots.fit, [...points, ...model], layout({ xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "y (water)" } } }));
+  }
+  plots.weights.hidden = !event.weights;
+  if (event.weights) {
+    Plotly.react(plots.weights, event.weights.map((w, k) => ({ type: "scatter", mode: "lines", name: `expert ${k + 1}`,
+      x: grid.z, y: w, line: { color: palette.experts[k % palette.experts.length] } })), layout({ title: { text: "attention weights", font: { size: 13 } }, xaxis: { title: { text: "selector z" } }, yaxis: { range: [-0.05, 1.05] } }));
+  }
+}
+
+const MAX_LOSS_POINTS = 4000;
+
+export function addLosses(job, event) {
+  // Keep every stride-th step; when the curve grows past MAX_LOSS_POINTS, halve it and double the
+  // stride, so a 20,000-step run draws as fast as a 200-step one.
+  const first = event.step - event.losses.length + 1;
+  event.losses.forEach((loss, i) => {
+    const step = first + i;
+    if (step % job.stride === 0 || step === event.total) { job.losses.x.push(step); job.losses.y.push(loss); }
+  });
+  if (job.losses.x.length > MAX_LOSS_POINTS) {
+    job.stride *= 2;
+    const keep = (_, i) => i % 2 === 1;
+    job.losses.x = job.losses.x.filter(keep);
+    job.losses.y = job.losses.y.filter(keep);
+  }
+  job.logLoss = job.losses.y.every((v) => v > 0);  // the mixture likelihood can go below zero
+}
+
+const LOSS_NAMES = { mse: "squared error", mixture: "mixture likelihood", "cross-entropy": "cross-entropy", labelled: "labelled loss" };
+
+// Each stage of the recipe marked where it starts, named by what it minimises and how: the curve
+// jumps there because the loss itself changes (the mixture likelihood is not the squared error).
+function stageMarks(job) {
+  const shapes = [];
+  const annotations = [];
+  let at = 0;
+  for (let start = 0; start < (job.starts || 1); start += 1) {
+    for (const stage of job.stages || []) {
+      if (at > 0) shapes.push({ type: "line", xref: "x", yref: "paper", x0: at, x1: at, y0: 0, y1: 1, line: { dash: "dot", width: 1, color: "#888" } });
+      if (start === 0 && job.stages.length > 1) {
+        annotations.push({ xref: "x", yref: "paper", x: at, y: 1, xanchor: "left", yanchor: "top", showarrow: false, font: { size: 10 },
+          text: `${stage.optimizer}${stage.only ? ` (${stage.only} only)` : ""}, ${LOSS_NAMES[stage.objective] ?? stage.objective}` });
+      }
+      at += stage.steps;
+    }
+  }
+  return { shapes, annotations };
+}
+
+export function drawLoss(job) {
+  // Fresh arrays each time: Plotly.react redraws only data it sees change.
+  const names = [...new Set((job.stages || []).map((s) => LOSS_NAMES[s.objective] ?? s.objective))];
+  Plotly.react(plots.loss, [{ type: "scatter", mode: "lines", x: [...job.losses.x], y: [...job.losses.y], name: "loss" }],
+    layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: `training loss (${names.join(", then ") || "objective"})` }, type: job.logLoss ? "log" : "linear" },
+      showlegend: false, ...stageMarks(job) }));
+}
+
+// The data alone, before any training.
+export function showData(data, classes) {
+  Plotly.react(plots.fit, drawPoints(data, classes), layout(threeD.checked
+    ? { scene: { xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "z (selector)" } }, zaxis: { title: { text: "y" } } } }
+    : { xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "y (water)" } } }));
+}

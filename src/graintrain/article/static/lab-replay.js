@@ -1,0 +1,40 @@
+// The static export's lab: with no server to train on, it replays the runs behind the article's
+// figures, which `graintrain build` wrote as the very events a live job streams.
+
+const REPLAY_MS = 6000;  // a replay lasts about as long as a run at the "watch" pace
+
+async function json(path) {
+  const response = await fetch(path);
+  if (!response.ok) throw new Error(`${path}: ${response.status}`);
+  return response.json();
+}
+
+// The registry and the list of replays, or null where this copy has none.
+export async function loadReplays() {
+  try {
+    const [registry, runs] = await Promise.all([json("lab/registry.json"), json("lab/replays.json")]);
+    return { registry, runs };
+  } catch {
+    return null;
+  }
+}
+
+// Two queries with the same settings, whatever their order.
+export function sameQuery(a, b) {
+  const sorted = (query) => { const params = new URLSearchParams(query); params.sort(); return params.toString(); };
+  return sorted(a) === sorted(b);
+}
+
+// Hand the run's events to handle() one by one, spread over REPLAY_MS; a newer replay stops it.
+export async function play(entry, handle, job) {
+  const events = await json(`lab/${entry.file}`);
+  const gap = REPLAY_MS / events.length;
+  let i = 0;
+  const next = () => {
+    if (job.stopped) return;
+    handle(events[i]);
+    i += 1;
+    if (i < events.length) job.timer = setTimeout(next, gap);
+  };
+  next();
+}

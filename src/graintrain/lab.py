@@ -1,0 +1,122 @@
+"""What the lab shows, kept out of the web layer so the static export can write it too: the
+registry a page builds its form from, the training points, the fitted function at a step, and a
+cached run's training told as the same events a live job streams."""
+
+from __future__ import annotations
+
+import io
+
+import torch
+
+from .datasets import DATASETS, Dataset
+from .metrics import evaluate
+from .models import MODELS, num_parameters
+from .palette import palette
+from .runs import schema
+
+GRID = 21  # points per axis of the streamed fitted function
+
+
+def registry(presets: list[dict] = ()) -> dict:
+    """The models and datasets the lab offers and every setting of a run, straight from the registries."""
+    return {
+        "models": {name: {"about": spec.about, "options": [o.name for o in spec.options],
+                          "classifies": spec.classifies,
+                          "stages": [s.__dict__ for s in spec.recipe.stages],
+                          "restarts": spec.recipe.restarts}
+                   for name, spec in MODELS.items()},
+        "datasets": {name: {"about": spec.about, "options": [o.schema() for o in spec.options]}
+                     for name, spec in DATASETS.items()},
+        "options": schema(),
+        "presets": list(presets),
+        "palette": palette(),
+    }
+
+
+def _round(t: torch.Tensor) -> list:
+    return [[round(float(v), 4) for v in row] for row in t] if t.dim() == 2 else [round(float(v), 4) for v in t]
+
+
+def points(data: Dataset) -> dict:
+    """The training points, for the page to plot once."""
+    return {"x": _round(data.train.x), "z": _round(data.train.z), "y": _round(data.train.y),
+            "label": data.train.label.tolist()}
+
+
+@torch.no_grad()
+def snapshot(model: torch.nn.Module, data: Dataset) -> dict:
+    """The model's current fitted function: a surface over (x, z), and for each class a curve at its
+    typical z; for attention, its weights over z; for a classifier, its probabilities over z."""
+    x_all, z_all = data.train.x, data.train.z
+    xs = torch.linspace(float(x_all.min()), float(x_all.max()), GRID)  # (G,)
+    zs = torch.linspace(float(z_all.min()), float(z_all.max()), GRID)  # (G,) the selector's own range
+    out: dict = {"grid": {"x": _round(xs), "z": _round(zs)}}
+    if hasattr(model, "probabilities"):
+        out["probabilities"] = _round(model.probabilities(zs).T)  # (C, G)
+        return out
+    gx, gz = torch.meshgrid(xs, zs, indexing="xy")  # (G, G): rows follow z
+    out["surface"] = _round(model(gx.flatten(), gz.flatten()).reshape(GRID, GRID))
+    curves = []
+    for k in range(data.num_classes):
+        members = data.train.z[data.train.label == k]
+        level = float(members.median()) if len(members) else float(z_all.median())
+        curves.append({"z": round(level, 4), "y": _round(model(xs, torch.full_like(xs, level)))})
+    out["curves"] = curves
+    if hasattr(model, "experts"):
+        model(torch.zeros_like(zs), zs)
+        out["weights"] = _round(model.weights.T)  # (K, G) attention weights over z
+    return out
+
+
+def started(run, data: Dataset, model: torch.nn.Module) -> dict:
+    """The event that opens a run: its recipe's stages and size, the data, the model's size."""
+    recipe = run.recipe()
+    per_start = sum(st.steps for st in recipe.stages)
+    return {"type": "started", "total": per_start * recipe.restarts, "starts": recipe.restarts,
+            "per_start": per_start,
+            "stages": [{"objective": st.objective, "optimizer": st.optimizer, "steps": st.steps,
+                        "only": st.only} for st in recipe.stages],
+            "model": run.model, "dataset": data.name, "classes": list(data.classes),
+            "points": points(data), "num_parameters": num_parameters(model)}
+
+
+def done(model: torch.nn.Module, data: Dataset, step: int, loss: float | None, seconds: float,
+         kept: int) -> dict:
+    """The event that closes a finished run: its scores and its final fitted function."""
+    scores = evaluate(model, data)
+    scores.pop("experts", None)  # the page shows the weights; the export carries the experts
+    return {"type": "done", "step": step, "total": step, "loss": loss, "seconds": seconds,
+            "kept_start": kept, **scores, **snapshot(model, data)}
+
+
+def replay(trained) -> list[dict]:
+    """A cached run's training as a live job would have streamed it, one progress event per
+    snapshot: its kept start only, so a run of several starts replays as one."""
+    from .train import snapshot_model
+
+    run, data, fit = trained.run, trained.data, trained.fit
+    first = started(run.model_copy(update={"restarts": 1}), data, fit.model)
+    events, shown = [first], 0
+    for i, (step, _) in enumerate(fit.snapshots):
+        if step == 0:
+            continue
+        events.append({"type": "progress", "step": step, "total": first["total"], "loss": fit.losses[step - 1],
+                       "losses": fit.losses[shown:step], "seconds": fit.seconds * step / len(fit.losses),
+                       **snapshot(snapshot_model(fit, i), data)})
+        shown = step
+    events.append(done(fit.model, data, len(fit.losses), fit.losses[-1] if fit.losses else None,
+                       fit.seconds, fit.best))
+    events[-1]["losses"] = fit.losses[shown:]
+    return events
+
+
+def state_dict_bytes(state: dict[str, torch.Tensor]) -> bytes:
+    """A model's state_dict as a PyTorch file."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def state_dict_json(state: dict[str, torch.Tensor]) -> dict:
+    """A model's state_dict as JSON: name -> nested lists."""
+    return {name: t.tolist() for name, t in state.items()}
