@@ -8,7 +8,9 @@ export const threeD = document.querySelector("input[name=three_d]");
 
 export function layout(extra = {}) {
   return themeLayout(Object.assign({
-    margin: { l: 50, r: 15, t: 30, b: 40 }, legend: { orientation: "h", y: -0.25 }, uirevision: "keep",
+    // The legend at the foot of the whole figure, below the x axis's title rather than over it.
+    margin: { l: 50, r: 15, t: 30, b: 95 }, legend: { orientation: "h", x: 0, y: 0, yref: "container", yanchor: "bottom" },
+    uirevision: "keep",
   }, extra));
 }
 
@@ -82,7 +84,8 @@ function stageMarks(job) {
     for (const stage of job.stages || []) {
       if (at > 0) shapes.push({ type: "line", xref: "x", yref: "paper", x0: at, x1: at, y0: 0, y1: 1, line: { dash: "dot", width: 1, color: "#888" } });
       if (start === 0 && job.stages.length > 1) {
-        annotations.push({ xref: "x", yref: "paper", x: at, y: 1, xanchor: "left", yanchor: "top", showarrow: false, font: { size: 10 },
+        // Every other name a line lower, so that the names of short stages do not run together.
+        annotations.push({ xref: "x", yref: "paper", x: at, y: 1 - 0.1 * (annotations.length % 2), xanchor: "left", yanchor: "top", showarrow: false, font: { size: 10 },
           text: `${stage.optimizer}${stage.only ? ` (${stage.only} only)` : ""}, ${LOSS_NAMES[stage.objective] ?? stage.objective}` });
       }
       at += stage.steps;
