@@ -226,7 +226,7 @@ def test_every_page_in_the_dark_theme_at_both_widths(browser, app_url, site):
             else:
                 draw_every_figure(page)
             grids = page.evaluate("""[...document.querySelectorAll('.js-plotly-plot')].flatMap(p =>
-                Object.entries(p._fullLayout).flatMap(([k, a]) => /^[xy]axis\\d*$/.test(k) ? [a.gridcolor]
+                Object.entries(p._fullLayout).flatMap(([k, a]) => /^[xy]axis\\d*$/.test(k) ? (a.visible ? [a.gridcolor] : [])
                   : /^scene\\d*$/.test(k) ? [a.xaxis.gridcolor, a.yaxis.gridcolor, a.zaxis.gridcolor] : []))""")
             assert grids and all(g.replace(" ", "") in ("#3a3d44", "rgb(58,61,68)") for g in grids), (name, set(grids))
             slug = name.split(".")[0]
