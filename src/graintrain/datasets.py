@@ -246,6 +246,7 @@ class DatasetSpec:
     make: Callable[..., Dataset]
     about: str
     options: tuple[Option, ...] = ()
+    photos: bool = False  # each point comes with a photo of its grain
 
 
 def _darkness(count: int, grains: str) -> Option:
@@ -278,7 +279,7 @@ DATASETS: dict[str, DatasetSpec] = {
                                 (_darkness(3, "white, brown, franken"),)),
     "grain-photos": DatasetSpec(grain_photos, "white, round white and brown rice, each with a photo "
                                 "(24×24 RGB); the two white rices look alike to the darkness meter",
-                                (_darkness(3, "white, round-white, brown"),)),
+                                (_darkness(3, "white, round-white, brown"),), photos=True),
     "switchboard": DatasetSpec(switchboard, "K random lines; a selector z picks one by its region",
                                SWITCHBOARD_OPTIONS),
 }
