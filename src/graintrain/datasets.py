@@ -62,8 +62,7 @@ class Split:
         if getattr(model, "reads", "z") != "photo":
             return self.z
         if self.photo is None:
-            raise ValueError(f"{type(model).__name__} reads photos of the grains, and these points "
-                             "have none; train it on grain-photos")
+            raise ValueError(f"{type(model).__name__} reads photos of the grains; these points have none")
         return self.photo
 
 
@@ -277,8 +276,7 @@ DATASETS: dict[str, DatasetSpec] = {
                         (_darkness(3, "white, brown, half-bran"),)),
     "three-grains": DatasetSpec(three_grains, "white, brown and the franken-grain (d=0.95, 1 cup)",
                                 (_darkness(3, "white, brown, franken"),)),
-    "grain-photos": DatasetSpec(grain_photos, "white, round white and brown rice, each with a photo "
-                                "(24×24 RGB); the two white rices look alike to the darkness meter",
+    "grain-photos": DatasetSpec(grain_photos, "white, round white and brown rice, each with a 24×24 photo",
                                 (_darkness(3, "white, round-white, brown"),), photos=True),
     "switchboard": DatasetSpec(switchboard, "K random lines; a selector z picks one by its region",
                                SWITCHBOARD_OPTIONS),
