@@ -37,7 +37,7 @@ class Look:
 LOOKS = {
     "white": Look(8.0, 2.8, 0.0),  # long grain, polished: thin and clean
     "round-white": Look(5.0, 4.0, 0.0),  # short grain, polished: plump and clean
-    "brown": Look(8.0, 2.8, 0.25),  # long grain with its bran: speckled
+    "brown": Look(8.0, 2.8, 0.3),  # long grain with its bran: speckled
     "half-bran": Look(8.0, 2.8, 0.12),
     "franken": Look(6.0, 3.5, 0.4),
 }
@@ -61,7 +61,7 @@ def draw(grains: list[str], darkness: list[float], label: Tensor, gen: torch.Gen
     centre = uniform(-0.12 * size, 0.12 * size, 2)  # (n, 2) where the grain lies, in pixels
     turn = uniform(0, math.pi)  # (n,) its angle
     scale = uniform(0.85, 1.15) * size / 24  # (n,) its size
-    light = uniform(0.75, 1.2)  # (n,) the overall brightness
+    light = uniform(0.8, 1.2)  # (n,) the overall brightness
     slant = uniform(-0.15, 0.15, 2)  # (n, 2) a brightness gradient across the photo
     tint = uniform(-0.04, 0.04, 3)  # (n, 3) the light's colour
 
@@ -84,7 +84,7 @@ def draw(grains: list[str], darkness: list[float], label: Tensor, gen: torch.Gen
     return photo.clamp(0.0, 1.0)
 
 
-def grain_photos(n: int = 300, noise: float = 0.1, seed: int = 0,
+def grain_photos(n: int = 450, noise: float = 0.1, seed: int = 0,
                  darkness: tuple[float, ...] | None = None) -> Dataset:
     """White rice (long), round white rice (short, same colour, 1.5 cups) and brown rice
     (speckled), each point with a photo of its grain; darkness sets each grain's colour and reading."""
