@@ -1,7 +1,7 @@
 """Cross-attention: a camera's CNN as attention's key. The photos, the claims with numbers, the errors.
 
 Each model trains once (seed 0) for the whole file. The thresholds are the issue's; the numbers
-measured on seeds 0 to 9 are in benchmarks/grain_photos.py's output and the README.
+measured on seeds 0 to 9 are what benchmarks/grain_photos.py prints, quoted in the README.
 """
 
 import pytest
@@ -43,13 +43,15 @@ def test_photos_repeat_by_seed_and_have_their_shape_and_range(photos):
 
 
 def _grain_pixels(photo: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Measured from the pixels alone: each photo's mean grain colour (brightness) and its grain's
-    elongation, sqrt of the ratio of the principal second moments of the pixels that differ from
-    the border's colour."""
+    """Measured from the pixels alone: the brightness of each grain's core (the pixels that differ
+    most from the border's colour, away from the blurred edge) and the grain's elongation, sqrt of
+    the ratio of the principal second moments of the pixels that differ from the border."""
     border = torch.cat([photo[..., 0, :], photo[..., -1, :], photo[..., :, 0], photo[..., :, -1]], -1)
     tray = border.median(-1).values  # (n, 3)
-    mask = (photo - tray[..., None, None]).abs().sum(1) > 0.6  # (n, S, S) where the grain is
-    brightness = (photo.mean(1) * mask).sum((1, 2)) / mask.sum((1, 2))  # (n,)
+    differs = (photo - tray[..., None, None]).abs().sum(1)  # (n, S, S)
+    mask = differs > 0.6  # (n, S, S) where the grain is
+    core = differs > 0.7 * differs.amax((1, 2), keepdim=True)  # (n, S, S)
+    brightness = (photo.mean(1) * core).sum((1, 2)) / core.sum((1, 2))  # (n,)
     rows, cols = torch.meshgrid(torch.arange(SIZE).float(), torch.arange(SIZE).float(), indexing="ij")
     w = mask.float() / mask.sum((1, 2), keepdim=True)  # (n, S, S)
     mr, mc = (w * rows).sum((1, 2)), (w * cols).sum((1, 2))  # (n,)
@@ -66,9 +68,9 @@ def test_look_alikes_share_a_colour_and_a_reading_but_not_a_shape():
     bright = {g: brightness[data.train.label == k].mean().item() for k, g in enumerate(data.classes)}
     long = {g: elongation[data.train.label == k].median().item() for k, g in enumerate(data.classes)}
     reading = {g: data.train.z[data.train.label == k].mean().item() for k, g in enumerate(data.classes)}
-    assert abs(bright["white"] - bright["round-white"]) < 0.03  # the same colour...
+    assert abs(bright["white"] - bright["round-white"]) < 0.05  # the same colour...
     assert abs(reading["white"] - reading["round-white"]) < 0.005  # ...and the same meter reading
-    assert bright["white"] - bright["brown"] > 0.15  # brown rice is darker
+    assert bright["white"] - bright["brown"] > 0.2  # brown rice is darker
     assert long["white"] > 2.0 and long["round-white"] < 1.5  # long and thin against short and round
     assert abs(long["white"] - LOOKS["white"].length / LOOKS["white"].width) < 0.6
 
