@@ -151,3 +151,18 @@ def test_every_model_that_reads_darkness_trains_on_grain_photos():
             continue
         run = Run(model=name, dataset="grain-photos", n=30, steps=3, restarts=1)
         assert run.fit(data).losses, name
+
+
+def test_the_lab_refuses_photo_models_on_other_data_and_draws_them_on_photos(runs, photos):
+    from pydantic import ValidationError
+    from graintrain.web.progress import snapshot
+    from graintrain.web.run_settings import JobSettings
+    with pytest.raises(ValidationError, match="has none .*grain-photos"):
+        JobSettings(model="cross-attention", dataset="white")
+    with pytest.raises(ValidationError, match="has none .*grain-photos"):
+        JobSettings(model="cnn-mlp", dataset="upload", csv="cups,darkness,water\n1,0,2\n2,0,4\n3,0,6\n4,0,8\n")
+    assert JobSettings(model="cross-attention", dataset="grain-photos", steps=2).probe(photos)
+    shown = snapshot(runs["cross-attention"].model, photos)  # each class's curve at one of its own photos
+    per_cup = [(c["y"][-1] - c["y"][0]) / (shown["grid"]["x"][-1] - shown["grid"]["x"][0]) for c in shown["curves"]]
+    assert all(abs(p - r) <= 0.15 for p, r in zip(per_cup, (2.0, 1.5, 3.0))), per_cup
+    assert len(shown["weights"]) == 3 and len(shown["surface"]) == len(shown["grid"]["z"])
