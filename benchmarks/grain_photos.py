@@ -1,6 +1,6 @@
 """A camera instead of a darkness meter: the claims of cross-attention on grain-photos, over seeds.
 
-Run: .venv/bin/python benchmarks/grain_photos.py [--seeds 10]
+Run: .venv/bin/python benchmarks/grain_photos.py [--seeds 10] [--first 0]
 
 For each seed it makes the data (timing the photos), trains cross-attention, the cnn-mlp baseline
 and chapter 9's attention on the darkness reading alone, each by its registered recipe on one
@@ -57,7 +57,8 @@ def one_seed(seed: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=10, help="how many seeds")
+    parser.add_argument("--first", type=int, default=0, help="the first seed")
     args = parser.parse_args()
     torch.set_num_threads(1)
     warm = make_dataset("grain-photos", n=30)
@@ -69,7 +70,7 @@ def main() -> None:
           f"{'slopes (white, round, brown)':>29} {'gate':>5} {'alike':>5} {'meter':>5} {'ratio':>6} "
           f"{'near x-att':>10} {'near cnn':>8} {'far x-att':>9} {'far cnn':>8}")
     rows = []
-    for seed in range(args.seeds):
+    for seed in range(args.first, args.first + args.seeds):
         r = one_seed(seed)
         rows.append(r)
         slopes = ", ".join(f"{s:.3f}" for s in r["slopes"])
