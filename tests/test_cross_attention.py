@@ -4,6 +4,8 @@ Each model trains once (seed 0) for the whole file. The thresholds are the issue
 measured on seeds 0 to 9 are what benchmarks/grain_photos.py prints, quoted in the README.
 """
 
+import time
+
 import pytest
 import torch
 
@@ -24,9 +26,14 @@ def photos():
 
 @pytest.fixture(scope="module")
 def runs(photos):
-    """Each model on grain-photos, trained once by its registered recipe: name -> Fit."""
-    return {name: fit(lambda: make_model(name, photos), photos.train, MODELS[name].recipe)
-            for name in ("cross-attention", "cnn-mlp", "attention")}
+    """Each model on grain-photos, trained once by its registered recipe: name -> Fit, with the
+    processor time its training took (on one thread, what the wall clock shows on a quiet machine)."""
+    out = {}
+    for name in ("cross-attention", "cnn-mlp", "attention"):
+        began = time.process_time()
+        out[name] = fit(lambda: make_model(name, photos), photos.train, MODELS[name].recipe)
+        out[name].cpu_seconds = time.process_time() - began
+    return out
 
 
 # The photos ------------------------------------------------------------------------------------
@@ -114,7 +121,9 @@ def test_4_cnn_mlp_fits_in_range_but_extrapolates_worse(runs, photos):
 
 
 def test_5_the_default_fit_takes_at_most_10_seconds(runs):
-    assert runs["cross-attention"].seconds <= 10
+    # Processor time, so that other work on a shared machine does not count; the benchmark prints
+    # the wall time (a median of 5.3 s over seeds 0-9 here, where other work was running).
+    assert torch.get_num_threads() == 1 and runs["cross-attention"].cpu_seconds <= 10
 
 
 def test_evaluate_and_the_cli_summary_work_on_photos(runs, photos):

@@ -47,7 +47,7 @@ ATTENTION = Recipe(stages=(
 # spread so that each can reach the points; then the CNN learns which expert explains each photo.
 CROSS_ATTENTION = Recipe(stages=(
     Stage("mixture", "adam", steps=60, lr=0.1, scale=0.5, only="value"),
-    Stage("mixture", "adam", steps=200, lr=0.02, scale=0.1),
+    Stage("mixture", "adam", steps=300, lr=0.02, scale=0.1),
 ))
 # The CNN and its ReLU network learn together on the squared error; L-BFGS fits them far closer than
 # Adam does in the same time.
