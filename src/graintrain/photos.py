@@ -84,7 +84,7 @@ def draw(grains: list[str], darkness: list[float], label: Tensor, gen: torch.Gen
     return photo.clamp(0.0, 1.0)
 
 
-def grain_photos(n: int = 450, noise: float = 0.1, seed: int = 0,
+def grain_photos(n: int = 360, noise: float = 0.1, seed: int = 0,
                  darkness: tuple[float, ...] | None = None) -> Dataset:
     """White rice (long), round white rice (short, same colour, 1.5 cups) and brown rice
     (speckled), each point with a photo of its grain; darkness sets each grain's colour and reading."""
