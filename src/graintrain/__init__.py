@@ -4,8 +4,8 @@ from .datasets import DATASETS, GRAINS, Dataset, Grain, Split, make_dataset
 from .options import Option, OptionError
 from .metrics import (Match, accuracy, gate_accuracy, least_squares_optimum, match_experts,
                       midpoint_mse, mse, slope_error)
-from .models import (MLP, MODELS, Attention, Classifier, Line, ModelSpec, Pipeline, Plane, ReluSwitch,
-                     SigmaPi, hand_set, make_model, num_parameters)
+from .models import (CNN, MLP, MODELS, Attention, Classifier, CnnMlp, CrossAttention, Line, ModelSpec,
+                     Pipeline, Plane, ReluSwitch, SigmaPi, hand_set, make_model, num_parameters)
 from .runs import Run
 from .train import OBJECTIVES, Fit, Recipe, Stage, TrainingDiverged, fit, seeded_build, snapshot_model
 
@@ -15,6 +15,7 @@ __all__ = [
     "DATASETS", "GRAINS", "Dataset", "Grain", "Option", "OptionError", "Split", "make_dataset",
     "Match", "accuracy", "gate_accuracy", "least_squares_optimum", "match_experts", "midpoint_mse", "mse", "slope_error",
     "MODELS", "ModelSpec", "hand_set", "make_model", "num_parameters",
-    "Attention", "Classifier", "Line", "MLP", "Pipeline", "Plane", "ReluSwitch", "SigmaPi",
+    "Attention", "Classifier", "CNN", "CnnMlp", "CrossAttention", "Line", "MLP", "Pipeline", "Plane",
+    "ReluSwitch", "SigmaPi",
     "Run", "OBJECTIVES", "Fit", "Recipe", "Stage", "TrainingDiverged", "fit", "seeded_build", "snapshot_model",
 ]

@@ -30,6 +30,7 @@ class Grain:
 
 GRAINS = {
     "white": Grain("white rice", 0.0, 2.0),
+    "round-white": Grain("round white rice", 0.0, 1.5),  # white rice's look-alike to a darkness meter
     "half-bran": Grain("half-bran rice", 0.25, 2.5),
     "brown": Grain("brown rice", 0.5, 3.0),
     "franken": Grain("franken-grain", 0.95, 1.0),
@@ -38,20 +39,31 @@ GRAINS = {
 
 @dataclass
 class Split:
-    """A set of points: cups x, selector z (darkness for grains), water y, and the true class label."""
+    """A set of points: cups x, selector z (darkness for grains), water y, the true class label, and
+    for some data a photo of each point's grain."""
 
     x: Tensor  # (n,)
     z: Tensor  # (n,)
     y: Tensor  # (n,)
     label: Tensor  # (n,) int64 index into Dataset.classes
     far: Tensor  # (n,) bool: True where x lies outside the training range
+    photo: Tensor | None = None  # (n, 3, H, W) colours from 0 to 1, or None: no camera
 
     def __len__(self) -> int:
         return len(self.x)
 
     def subset(self, mask: Tensor) -> "Split":
         """The points where ``mask`` is True."""
-        return Split(self.x[mask], self.z[mask], self.y[mask], self.label[mask], self.far[mask])
+        photo = None if self.photo is None else self.photo[mask]
+        return Split(self.x[mask], self.z[mask], self.y[mask], self.label[mask], self.far[mask], photo)
+
+    def selector(self, model) -> Tensor:
+        """What ``model`` chooses by: the photos for a model that reads them, else the reading z."""
+        if getattr(model, "reads", "z") != "photo":
+            return self.z
+        if self.photo is None:
+            raise ValueError(f"{type(model).__name__} reads photos of the grains; these points have none")
+        return self.photo
 
 
 @dataclass
@@ -233,6 +245,7 @@ class DatasetSpec:
     make: Callable[..., Dataset]
     about: str
     options: tuple[Option, ...] = ()
+    photos: bool = False  # each point comes with a photo of its grain
 
 
 def _darkness(count: int, grains: str) -> Option:
@@ -252,6 +265,8 @@ SWITCHBOARD_OPTIONS = (
            low=0.0, high=1.0),
 )
 
+from .photos import grain_photos  # noqa: E402  photos.py builds on _grains above
+
 DATASETS: dict[str, DatasetSpec] = {
     "white": DatasetSpec(white, "white rice only: 2 cups of water per cup", (_darkness(1, "white"),)),
     "brown": DatasetSpec(brown, "brown rice only: 3 cups of water per cup", (_darkness(1, "brown"),)),
@@ -261,6 +276,8 @@ DATASETS: dict[str, DatasetSpec] = {
                         (_darkness(3, "white, brown, half-bran"),)),
     "three-grains": DatasetSpec(three_grains, "white, brown and the franken-grain (d=0.95, 1 cup)",
                                 (_darkness(3, "white, brown, franken"),)),
+    "grain-photos": DatasetSpec(grain_photos, "white, round white and brown rice, each with a 24×24 photo",
+                                (_darkness(3, "white, round-white, brown"),), photos=True),
     "switchboard": DatasetSpec(switchboard, "K random lines; a selector z picks one by its region",
                                SWITCHBOARD_OPTIONS),
 }

@@ -43,10 +43,22 @@ def points(data: Dataset) -> dict:
             "label": data.train.label.tolist()}
 
 
+def _reads(model: torch.nn.Module, data: Dataset, zs: torch.Tensor, label: int | None = None) -> torch.Tensor:
+    """What the model reads at each darkness in zs: zs itself, or for a model that reads photos, the
+    photo of the training point (of class ``label``, if it has any) nearest in darkness."""
+    if getattr(model, "reads", "z") != "photo":
+        return zs
+    pool = (data.train.label == label).nonzero().flatten() if label is not None else torch.arange(0)
+    pool = pool if len(pool) else torch.arange(len(data.train))
+    nearest = pool[(data.train.z[pool][None] - zs[:, None]).abs().argmin(-1)]  # (G,)
+    return data.train.photo[nearest]  # (G, 3, H, W)
+
+
 @torch.no_grad()
 def snapshot(model: torch.nn.Module, data: Dataset) -> dict:
     """The model's current fitted function: a surface over (x, z), and for each class a curve at its
-    typical z; for attention, its weights over z; for a classifier, its probabilities over z."""
+    typical z; for attention, its weights over z; for a classifier, its probabilities over z. A
+    model that reads photos is shown the photo of a training point nearest each z."""
     x_all, z_all = data.train.x, data.train.z
     xs = torch.linspace(float(x_all.min()), float(x_all.max()), GRID)  # (G,)
     zs = torch.linspace(float(z_all.min()), float(z_all.max()), GRID)  # (G,) the selector's own range
@@ -55,15 +67,15 @@ def snapshot(model: torch.nn.Module, data: Dataset) -> dict:
         out["probabilities"] = _round(model.probabilities(zs).T)  # (C, G)
         return out
     gx, gz = torch.meshgrid(xs, zs, indexing="xy")  # (G, G): rows follow z
-    out["surface"] = _round(model(gx.flatten(), gz.flatten()).reshape(GRID, GRID))
+    out["surface"] = _round(model(gx.flatten(), _reads(model, data, gz.flatten())).reshape(GRID, GRID))
     curves = []
     for k in range(data.num_classes):
         members = data.train.z[data.train.label == k]
         level = float(members.median()) if len(members) else float(z_all.median())
-        curves.append({"z": round(level, 4), "y": _round(model(xs, torch.full_like(xs, level)))})
+        curves.append({"z": round(level, 4), "y": _round(model(xs, _reads(model, data, torch.full_like(xs, level), k)))})
     out["curves"] = curves
     if hasattr(model, "experts"):
-        model(torch.zeros_like(zs), zs)
+        model(torch.zeros_like(zs), _reads(model, data, zs))
         out["weights"] = _round(model.weights.T)  # (K, G) attention weights over z
     return out
 

@@ -18,13 +18,13 @@ def mse(model: nn.Module, data: Split) -> float:
     """Mean squared error, mean (ŷ − y)², or NaN for an empty split."""
     if len(data) == 0:
         return float("nan")
-    return (model(data.x, data.z) - data.y).pow(2).mean().item()
+    return (model(data.x, data.selector(model)) - data.y).pow(2).mean().item()
 
 
 @torch.no_grad()
 def accuracy(model: nn.Module, data: Split) -> float:
     """The fraction of points whose highest class score is the true class."""
-    return (model(data.x, data.z).argmax(-1) == data.label).float().mean().item()
+    return (model(data.x, data.selector(model)).argmax(-1) == data.label).float().mean().item()
 
 
 def least_squares_optimum(model: nn.Module, data: Split) -> tuple[float, np.ndarray]:
@@ -36,7 +36,7 @@ def least_squares_optimum(model: nn.Module, data: Split) -> tuple[float, np.ndar
     params = {k: v.detach() for k, v in model.named_parameters()}
 
     def outputs(p: dict[str, Tensor]) -> Tensor:
-        return functional_call(model, p, (data.x, data.z))  # (n,)
+        return functional_call(model, p, (data.x, data.selector(model)))  # (n,)
 
     jac = jacrev(outputs)(params)  # name -> (n, *shape)
     design = torch.cat([j.reshape(len(data), -1) for j in jac.values()], dim=1).double()  # (n, P)
@@ -90,16 +90,24 @@ def midpoint_mse(data: Dataset, split: Split) -> float:
 @torch.no_grad()
 def slope_error(model: nn.Module, data: Dataset) -> float:
     """How faithfully a model follows each line: within each class's own region of z (read from the
-    data, away from its borders), the model's slope in x (a central difference across the training
-    range of x) against the true slope, as a mean absolute error over the classes."""
+    data, away from its borders), or on the class's first 9 training photos for a model that reads
+    photos, the model's slope in x (a central difference across the training range of x) against
+    the true slope, as a mean absolute error over the classes."""
     errors = []
     low_x, high_x = data.train.x.min().item(), data.train.x.max().item()
     x = torch.linspace(low_x, high_x, 11)  # (11,) the measured range, read from the data
     step = 0.025 * (high_x - low_x) or 0.05
-    for (low, high), slope in zip(data.regions.tolist(), data.slopes.tolist()):
-        z = low + (high - low) * torch.linspace(0.1, 0.9, 9)  # (9,) inside the region, off its borders
-        gz, gx = torch.meshgrid(z, x, indexing="ij")  # (9, 11)
-        rise = model(gx.flatten() + step, gz.flatten()) - model(gx.flatten() - step, gz.flatten())  # (99,)
+    photos = getattr(model, "reads", "z") == "photo"
+    for k, ((low, high), slope) in enumerate(zip(data.regions.tolist(), data.slopes.tolist())):
+        if photos:
+            seen = data.train.selector(model)[data.train.label == k][:9]  # (m, 3, H, W)
+        else:
+            seen = low + (high - low) * torch.linspace(0.1, 0.9, 9)  # (9,) inside the region, off its borders
+        if len(seen) == 0:
+            continue  # a class seen only in testing has no photo to read
+        gx = x.repeat(len(seen))  # (11m,) every x for each selector
+        gz = seen.repeat_interleave(len(x), 0)  # (11m, ...) each selector 11 times
+        rise = model(gx + step, gz) - model(gx - step, gz)  # (11m,)
         errors.append((rise / (2 * step) - slope).abs().mean().item())
     return sum(errors) / len(errors)
 
@@ -111,7 +119,7 @@ def gate_accuracy(model: nn.Module, dataset: Dataset, data: Split) -> float:
     match = match_experts(model, dataset)
     expert = torch.full((dataset.num_classes,), -1)  # (C,)
     expert[match.classes] = torch.tensor(match.expert)
-    model(data.x, data.z)
+    model(data.x, data.selector(model))
     return (model.weights.argmax(-1) == expert[data.label]).float().mean().item()
 
 

@@ -66,7 +66,7 @@ class TrainingDiverged(RuntimeError):
 
 def mse(model: nn.Module, data: Split, stage: Stage) -> Tensor:
     """Blended squared error: mean (ŷ − y)², where attention's experts may cooperate."""
-    return (model(data.x, data.z) - data.y).pow(2).mean()
+    return (model(data.x, data.selector(model)) - data.y).pow(2).mean()
 
 
 def mixture(model: nn.Module, data: Split, stage: Stage) -> Tensor:
@@ -75,20 +75,20 @@ def mixture(model: nn.Module, data: Split, stage: Stage) -> Tensor:
     Each point is explained by one expert at a time, so the experts compete for points instead of
     adding up to them. Needs a model with ``experts(x, z) -> (log weights, values)``.
     """
-    log_g, v = model.experts(data.x, data.z)  # (n, K), (n, K)
+    log_g, v = model.experts(data.x, data.selector(model))  # (n, K), (n, K)
     fit = -(data.y.unsqueeze(-1) - v).pow(2) / (2 * stage.scale**2)  # (n, K)
     return -(log_g + fit).logsumexp(-1).mean()
 
 
 def cross_entropy(model: nn.Module, data: Split, stage: Stage) -> Tensor:
     """−mean log p_label: the classifier's scores against the true class."""
-    return F.cross_entropy(model(data.x, data.z), data.label)
+    return F.cross_entropy(model(data.x, data.selector(model)), data.label)
 
 
 def labelled(model: nn.Module, data: Split, stage: Stage) -> Tensor:
     """For models built on a classifier: its cross-entropy on the labels, plus the squared error of
     the rest given the true class, so that each part learns from its own target."""
-    classify = F.cross_entropy(model.classifier(data.x, data.z), data.label)
+    classify = F.cross_entropy(model.classifier(data.x, data.selector(model)), data.label)
     return classify + (model.with_labels(data.x, data.label) - data.y).pow(2).mean()
 
 
@@ -222,8 +222,11 @@ def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
     snap()
     for number, stage in enumerate(recipe.stages, 1):
         objective = OBJECTIVES[stage.objective]
-        opt = _optimizer(stage, [p for name, p in model.named_parameters()
-                                 if p.requires_grad and name.startswith(stage.only)])
+        trained = [p for name, p in model.named_parameters() if p.requires_grad and name.startswith(stage.only)]
+        held = [p for name, p in model.named_parameters() if p.requires_grad and name.startswith(stage.only) is False]
+        opt = _optimizer(stage, trained)
+        for p in held:  # no gradient for what this stage leaves alone: backward skips it
+            p.requires_grad_(False)
         end = step + stage.steps
 
         def closure() -> Tensor:
@@ -234,17 +237,21 @@ def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
                 record(loss.item(), stage, number)  # every evaluation L-BFGS makes is a step
             return loss
 
-        if stage.optimizer == "lbfgs":
-            # One call runs the whole stage, so L-BFGS keeps its line-search state and can stop
-            # once converged; called once per iteration it does worse and costs twice as much.
-            opt.step(closure)
-            with torch.no_grad():
-                settled = objective(model, data, stage).item()
-            while step < end:  # converged early: the rest of the stage stands still
-                record(settled, stage, number)
-        else:
-            for _ in range(stage.steps):
-                record(opt.step(closure).item(), stage, number)  # the loss before this update
+        try:
+            if stage.optimizer == "lbfgs":
+                # One call runs the whole stage, so L-BFGS keeps its line-search state and can stop
+                # once converged; called once per iteration it does worse and costs twice as much.
+                opt.step(closure)
+                with torch.no_grad():
+                    settled = objective(model, data, stage).item()
+                while step < end:  # converged early: the rest of the stage stands still
+                    record(settled, stage, number)
+            else:
+                for _ in range(stage.steps):
+                    record(opt.step(closure).item(), stage, number)  # the loss before this update
+        finally:  # stopped or not, the model leaves with every parameter trainable again
+            for p in held:
+                p.requires_grad_(True)
     with torch.no_grad():
         last = OBJECTIVES[recipe.stages[-1].objective](model, data, recipe.stages[-1]).item()
     if not math.isfinite(last):

@@ -60,8 +60,9 @@ class Attention(nn.Module):
 
     def experts(self, x: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
         """The log attention weights log softmax(K(z̃)) and the expert values V(x), each (n, K)."""
-        z = (z - self.shift) / self.scale  # (n,) standardised selector
-        log_g = self.key(z.unsqueeze(-1)).log_softmax(-1)  # (n, K) logs keep tiny weights finite
+        z = (z - self.shift) / self.scale  # (n,) standardised selector, or (n, 3, H, W) for photos
+        features = z.unsqueeze(-1) if z.dim() == 1 else z  # (n, 1): a reading is one feature
+        log_g = self.key(features).log_softmax(-1)  # (n, K) logs keep tiny weights finite
         v = self.value(x.unsqueeze(-1))  # (n, K)
         self.weights = log_g.detach().exp()
         return log_g, v
