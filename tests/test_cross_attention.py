@@ -164,7 +164,7 @@ def test_every_model_that_reads_darkness_trains_on_grain_photos():
 
 def test_the_lab_refuses_photo_models_on_other_data_and_draws_them_on_photos(runs, photos):
     from pydantic import ValidationError
-    from graintrain.web.progress import snapshot
+    from graintrain.lab import snapshot
     from graintrain.web.run_settings import JobSettings
     with pytest.raises(ValidationError, match="has none .*grain-photos"):
         JobSettings(model="cross-attention", dataset="white")
