@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+from importlib import resources
 
 import pytest
 import torch
@@ -25,7 +26,7 @@ def client(site, site_cache):
 def test_every_chapter_and_the_contents_page_load(client, site):
     index = client.get("/")
     assert index.status_code == 200 and "Attention, from a rice cooker up" in index.text
-    assert len(site.chapters) == 9
+    assert len(site.chapters) == len(list(resources.files("graintrain.article").joinpath("chapters").iterdir()))
     for chapter in site.chapters:
         page = client.get(f"/{chapter.page}")
         assert page.status_code == 200
@@ -132,7 +133,8 @@ def test_every_trained_figure_replays_its_training(site):
     # parameters counted on untrained models
     untrained = {"line-refresher", "relu-switch", "diode-transistor", "study-recovery", "attention-variants",
                  "switch-cost", "relu-kinks",  # relu-kinks steps through widths instead
-                 "switch-network", "attention-network"}  # these step through inputs instead
+                 "switch-network", "attention-network",  # these step through inputs instead
+                 "grain-photos", "camera-filters", "meter-vs-camera"}  # photos, pictures, three schedules
     for name, fig in site.figures.items():
         assert (len(fig.frames) >= 2) == (name not in untrained), name
         assert fig.stats and fig.table, name
@@ -226,3 +228,16 @@ def test_the_switch_diagram_shows_a_shut_unit_and_attention_a_gate_near_one(site
         gates = [s for s, gate in zip(attention["signals"][_network_at(attention, 2.0, darkness)],
                                       attention["gates"]) if gate]
         assert max(gates) > 0.9 and sum(gates) == pytest.approx(1.0, abs=1e-3), (darkness, gates)
+
+
+def test_the_camera_chapter_shows_its_claims(site):
+    """Chapter 10's numbers, as the article prints them: the two white rices read alike on the
+    meter, the camera's gate picks the right expert, and the meter's error on them is far larger."""
+    stats = {name: dict(site.figures[name].stats) for name in ("grain-photos", "camera-gates", "meter-vs-camera")}
+    darkness = stats["grain-photos"]
+    assert abs(float(darkness["mean darkness, white rice"]) - float(darkness["mean darkness, round white rice"])) < 0.01
+    assert float(stats["camera-gates"]["right gate, the two white rices"].rstrip("%")) >= 95
+    meter, no_gate, camera = (float(v) for v in stats["meter-vs-camera"]["held-out MSE, the two white rices"].split(" / "))
+    assert meter >= 5 * camera and no_gate > camera
+    far = [float(v) for v in stats["meter-vs-camera"]["MSE at 10 cups"].split(" / ")]
+    assert far[1] >= 10 * far[2]  # the camera without a gate drifts far from the measured amounts
