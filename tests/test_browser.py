@@ -393,3 +393,17 @@ def test_lab_dataset_options_come_from_the_link_and_train(browser, app_url):
     assert page.is_visible("input[name=darkness]") and not page.is_visible("select[name=order]")
     assert errors == []
     page.close()
+
+
+def test_lab_shows_photos_and_the_gates_a_camera_gives_them(browser, app_url):
+    page, errors = open_lab(browser, f"{app_url}/lab?model=cross-attention&dataset=grain-photos")
+    page.wait_for_function("document.body.dataset.job === 'done'", timeout=60000)
+    assert page.locator("[data-strip=train] canvas").count() == 12 and not page.is_visible("input[name=three_d]")
+    assert page.locator("[data-strip=held_out] canvas").count() == 12
+    gates = page.evaluate("document.querySelector('[data-plot=weights]').data.map(t => t.y)")  # (K, 12)
+    labels = page.evaluate("[...document.querySelectorAll('[data-strip=held_out] figcaption')].map(f => f.textContent)")
+    winners = [max(range(len(gates)), key=lambda k: gates[k][i]) for i in range(12)]
+    for grain in set(labels):  # every photo of a grain gated to the same expert, a different one per grain
+        assert len({w for w, label in zip(winners, labels) if label == grain}) == 1, (grain, winners)
+    assert len(set(winners)) == 3 and errors == []
+    page.close()

@@ -174,4 +174,12 @@ def test_the_lab_refuses_photo_models_on_other_data_and_draws_them_on_photos(run
     shown = snapshot(runs["cross-attention"].model, photos)  # each class's curve at one of its own photos
     per_cup = [(c["y"][-1] - c["y"][0]) / (shown["grid"]["x"][-1] - shown["grid"]["x"][0]) for c in shown["curves"]]
     assert all(abs(p - r) <= 0.15 for p, r in zip(per_cup, (2.0, 1.5, 3.0))), per_cup
-    assert len(shown["weights"]) == 3 and len(shown["surface"]) == len(shown["grid"]["z"])
+    assert len(shown["surface"]) == len(shown["grid"]["z"])
+    # The gates on a row of held-out photos, each photo's largest gate on its own grain's expert.
+    from graintrain.lab import points
+    from graintrain.metrics import match_experts
+    row = points(photos)["photos"]["held_out"]
+    expert = match_experts(runs["cross-attention"].model, photos).expert
+    gates = torch.tensor(shown["gates"])  # (K, m)
+    assert gates.shape == (3, len(row["label"])) and len(row["pixels"][0]) == photos.train.photo.shape[-1]
+    assert (gates.argmax(0) == torch.tensor([expert[k] for k in row["label"]])).float().mean() >= 0.9

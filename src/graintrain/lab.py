@@ -15,6 +15,7 @@ from .palette import palette
 from .runs import schema
 
 GRID = 21  # points per axis of the streamed fitted function
+PHOTOS = 4  # photos of each grain the lab shows, for photo data
 
 
 def registry(presets: list[dict] = ()) -> dict:
@@ -37,10 +38,26 @@ def _round(t: torch.Tensor) -> list:
     return [[round(float(v), 4) for v in row] for row in t] if t.dim() == 2 else [round(float(v), 4) for v in t]
 
 
+def _row(split, classes) -> torch.Tensor:
+    """The first PHOTOS points of each class in turn: (m,) indices into the split."""
+    return torch.cat([(split.label == k).nonzero().flatten()[:PHOTOS] for k in range(len(classes))])
+
+
+def _pixels(photos: torch.Tensor) -> list:
+    """Photos (m, 3, H, W) with colours 0..1 as (m, H, W, 3) whole numbers 0..255, for a canvas."""
+    return (photos.permute(0, 2, 3, 1) * 255).round().int().tolist()
+
+
 def points(data: Dataset) -> dict:
-    """The training points, for the page to plot once."""
-    return {"x": _round(data.train.x), "z": _round(data.train.z), "y": _round(data.train.y),
-            "label": data.train.label.tolist()}
+    """The training points, for the page to plot once; for photo data, a strip of training photos
+    and the row of held-out photos whose gates a photo model's snapshots report."""
+    out = {"x": _round(data.train.x), "z": _round(data.train.z), "y": _round(data.train.y),
+           "label": data.train.label.tolist()}
+    if data.train.photo is not None:
+        out["photos"] = {name: {"pixels": _pixels(split.photo[i]), "label": split.label[i].tolist()}
+                         for name, split in (("train", data.train), ("held_out", data.near))
+                         for i in [_row(split, data.classes)]}
+    return out
 
 
 def _reads(model: torch.nn.Module, data: Dataset, zs: torch.Tensor, label: int | None = None) -> torch.Tensor:
@@ -74,7 +91,11 @@ def snapshot(model: torch.nn.Module, data: Dataset) -> dict:
         level = float(members.median()) if len(members) else float(z_all.median())
         curves.append({"z": round(level, 4), "y": _round(model(xs, _reads(model, data, torch.full_like(xs, level), k)))})
     out["curves"] = curves
-    if hasattr(model, "experts"):
+    if hasattr(model, "experts") and getattr(model, "reads", "z") == "photo":
+        row = _row(data.near, data.classes)
+        model(data.near.x[row], data.near.photo[row])
+        out["gates"] = _round(model.weights.T)  # (K, m) attention weights on the held-out row
+    elif hasattr(model, "experts"):
         model(torch.zeros_like(zs), _reads(model, data, zs))
         out["weights"] = _round(model.weights.T)  # (K, G) attention weights over z
     return out

@@ -42,11 +42,19 @@ export function drawFit(job, event) {
     model = [{ type: "surface", x: grid.x, y: grid.z, z: event.surface, opacity: 0.6, showscale: false, name: "model" }];
     Plotly.react(plots.fit, [...points, ...model], layout({ scene: { xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "z (selector)" } }, zaxis: { title: { text: "y" } } } }));
   } else {
-    model = event.curves.map((c, k) => ({ type: "scatter", mode: "lines", name: `model at z = ${c.z}`,
+    const at = (c, k) => (job.data.photos ? `model, a ${job.classes[k]} photo` : `model at z = ${c.z}`);
+    model = event.curves.map((c, k) => ({ type: "scatter", mode: "lines", name: at(c, k),
       x: grid.x, y: c.y, line: { color: colourOf(k), width: 3 } }));
     Plotly.react(plots.fit, [...points, ...model], layout({ xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "y (water)" } } }));
   }
-  plots.weights.hidden = !event.weights;
+  plots.weights.hidden = !event.weights && !event.gates;
+  document.querySelector("[data-strip=held_out]").hidden = !event.gates;
+  if (event.gates) {  // a photo model: its gates on the row of held-out photos drawn above the chart
+    const row = job.data.photos.held_out.label;
+    Plotly.react(plots.weights, event.gates.map((g, k) => ({ type: "bar", name: `expert ${k + 1}`, x: row.map((_, i) => i), y: g,
+      marker: { color: palette.experts[k % palette.experts.length] } })), layout({ barmode: "stack", title: { text: "gates on held-out photos", font: { size: 13 } },
+      xaxis: { tickvals: row.map((_, i) => i), ticktext: row.map((l) => job.classes[l]), tickangle: -45 }, yaxis: { range: [0, 1] } }));
+  }
   if (event.weights) {
     Plotly.react(plots.weights, event.weights.map((w, k) => ({ type: "scatter", mode: "lines", name: `expert ${k + 1}`,
       x: grid.z, y: w, line: { color: palette.experts[k % palette.experts.length] } })), layout({ title: { text: "attention weights", font: { size: 13 } }, xaxis: { title: { text: "selector z" } }, yaxis: { range: [-0.05, 1.05] } }));
@@ -102,8 +110,35 @@ export function drawLoss(job) {
       showlegend: false, ...stageMarks(job) }));
 }
 
+// Photo data: a strip of training photos in place of the 3D view, and the held-out row whose gates
+// a photo model reports, each photo drawn pixel for pixel on a canvas with its grain's name.
+export function showPhotos(data, classes) {
+  const photos = data.photos;
+  threeD.closest("label").hidden = Boolean(photos);
+  if (photos) threeD.checked = false;
+  for (const strip of document.querySelectorAll("[data-strip]")) {
+    const set = photos?.[strip.dataset.strip];
+    strip.hidden = !set || strip.dataset.strip === "held_out";  // shown with the gates, once there are some
+    strip.replaceChildren();
+    if (!set) continue;
+    set.pixels.forEach((pixels, i) => {
+      const canvas = document.createElement("canvas");
+      canvas.width = pixels[0].length;
+      canvas.height = pixels.length;
+      const image = canvas.getContext("2d").createImageData(canvas.width, canvas.height);
+      pixels.flat().forEach(([r, g, b], p) => image.data.set([r, g, b, 255], 4 * p));
+      canvas.getContext("2d").putImageData(image, 0, 0);
+      canvas.title = classes[set.label[i]];
+      const figure = document.createElement("figure");
+      figure.append(canvas, Object.assign(document.createElement("figcaption"), { textContent: classes[set.label[i]] }));
+      strip.append(figure);
+    });
+  }
+}
+
 // The data alone, before any training.
 export function showData(data, classes) {
+  showPhotos(data, classes);
   Plotly.react(plots.fit, drawPoints(data, classes), layout(threeD.checked
     ? { scene: { xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "z (selector)" } }, zaxis: { title: { text: "y" } } } }
     : { xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "y (water)" } } }));

@@ -2,7 +2,7 @@
 // figure's run), drawn as it comes. The form is in lab-form.js, the plots in lab-plots.js.
 
 import { buildForm, form, readURL, settings, showRelevantFields, writeURL } from "./lab-form.js";
-import { addLosses, drawFit, drawLoss, plots, showData, threeD } from "./lab-plots.js";
+import { addLosses, drawFit, drawLoss, plots, showData, showPhotos, threeD } from "./lab-plots.js";
 import { loadReplays, play, sameQuery } from "./lab-replay.js";
 
 const statusLine = form.querySelector(".status");
@@ -79,6 +79,7 @@ function handle(event) {
   if (event.type === "started") {
     job.data = event.points;
     job.classes = event.classes;
+    showPhotos(event.points, event.classes);
     job.starts = event.starts;
     job.perStart = event.per_start;
     job.stages = event.stages;
