@@ -222,8 +222,9 @@ def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
     snap()
     for number, stage in enumerate(recipe.stages, 1):
         objective = OBJECTIVES[stage.objective]
-        trained = [p for name, p in model.named_parameters() if p.requires_grad and name.startswith(stage.only)]
-        held = [p for name, p in model.named_parameters() if p.requires_grad and name.startswith(stage.only) is False]
+        free = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+        trained = [p for name, p in free if name.startswith(stage.only)]
+        held = [p for name, p in free if not name.startswith(stage.only)]
         opt = _optimizer(stage, trained)
         for p in held:  # no gradient for what this stage leaves alone: backward skips it
             p.requires_grad_(False)

@@ -22,14 +22,17 @@ GAP = 2  # pixels between photos in a mosaic
 
 
 def _mosaic(photos: torch.Tensor, columns: int, row_gap: int = GAP) -> list:
-    """Photos (m, 3, H, W) with values 0..1 tiled into one RGB image, rows of ``columns``, as 0..255."""
+    """Photos (m, 3, H, W) with values 0..1 tiled into one RGBA image (Plotly's colormodel "rgba"),
+    rows of ``columns``: colours 0..255, and opacity 1 on the photos, 0 between them, so the gaps
+    take the page's own background."""
     m, _, h, w = photos.shape
     rows = -(-m // columns)
-    sheet = torch.ones(3, rows * (h + row_gap) - row_gap, columns * (w + GAP) - GAP)  # white between photos
+    sheet = torch.zeros(4, rows * (h + row_gap) - row_gap, columns * (w + GAP) - GAP)
     for i, photo in enumerate(photos):
         top, left = (i // columns) * (h + row_gap), (i % columns) * (w + GAP)
-        sheet[:, top:top + h, left:left + w] = photo
-    return (sheet.permute(1, 2, 0) * 255).round().int().tolist()  # (H', W', 3)
+        sheet[:3, top:top + h, left:left + w] = photo.nan_to_num() * 255
+        sheet[3, top:top + h, left:left + w] = photo.isfinite().all(0).float()  # a NaN tile stays empty
+    return sheet.permute(1, 2, 0).round().int().tolist()  # (H', W', 4)
 
 
 def _centres(count: int, width: int) -> list[float]:
@@ -56,17 +59,22 @@ def grain_photos(get) -> Figure:
     shown = _some(train, data.classes, 6)  # (18,)
     photos = train.photo[shown]  # (18, 3, H, W)
     size = photos.shape[-1]
-    below = 9  # pixels under each row of photos, for the meter's readings
-    fig = go.Figure(go.Image(z=_mosaic(photos, 6, below), hoverinfo="skip"))
-    for i, index in enumerate(shown.tolist()):
-        fig.add_annotation(x=(i % 6) * (size + GAP) + size / 2, y=(i // 6) * (size + below) + size + 0.5,
-                           text=f"d {train.z[index]:.2f}", showarrow=False, yanchor="top", font=dict(size=10))
+    # Each row has its grain's name above it and the meter's readings under it, one line each, in a
+    # band between rows wide enough for two lines of text even on a phone.
+    band, per_row = 16, 6
+    fig = go.Figure(go.Image(colormodel="rgba", z=_mosaic(photos, per_row, band), y0=band, hoverinfo="skip"))
     for k, grain in enumerate(data.classes):
-        fig.add_annotation(x=-1, y=k * (size + below) + size / 2, text=GRAINS[grain].name, showarrow=False,
-                           xanchor="right", font=dict(size=12, color=COLOURS.get(grain)))
+        top = band + k * (size + band)
+        readings = train.z[shown[k * per_row:(k + 1) * per_row]]
+        fig.add_annotation(x=0, y=top - 1, text=GRAINS[grain].name, showarrow=False, xanchor="left",
+                           yanchor="bottom", font=dict(size=12, color=COLOURS.get(grain)))
+        fig.add_annotation(x=(per_row * (size + GAP) - GAP) / 2, y=top + size + 1, yanchor="top",
+                           text="meter: " + " · ".join(f"{d:.2f}" for d in readings.tolist()),
+                           showarrow=False, font=dict(size=10))
     _layout(fig, height=360)
-    fig.update_layout(margin=dict(l=120, r=10, t=10, b=30))
+    fig.update_layout(margin=dict(l=10, r=10, t=10, b=10))
     _pictures(fig)
+    fig.update_yaxes(range=[len(data.classes) * (size + band) + band, 0], autorange=False)
     means = {g: train.z[train.label == k].mean().item() for k, g in enumerate(data.classes)}
     return Figure("grain-photos", _json(fig),
                   [(f"mean darkness, {GRAINS[g].name}", f"{d:.3f}") for g, d in means.items()]
@@ -90,7 +98,7 @@ def camera_gates(get) -> Figure:
     grain_of = {e: data.classes[k] for k, e in zip(match.classes, match.expert)}
     experts = t.model.value.out_features
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.3, 0.7], vertical_spacing=0.04)
-    fig.add_trace(go.Image(z=_mosaic(photos, len(shown)), hoverinfo="skip"), row=1, col=1)
+    fig.add_trace(go.Image(colormodel="rgba", z=_mosaic(photos, len(shown)), hoverinfo="skip"), row=1, col=1)
     x = _centres(len(shown), size)
 
     def gates(model) -> torch.Tensor:
@@ -137,11 +145,11 @@ def camera_filters(get) -> Figure:
         seen = t.model.key.features[:2](photos)  # (C, F, H/2, W/2) the first layer after its ReLU
     seen = seen / seen.amax(dim=(0, 2, 3), keepdim=True).clamp(min=1e-8)  # (C, F, h, w) per filter
     grow = lambda img, by: img.repeat_interleave(by, -1).repeat_interleave(by, -2)  # noqa: E731  nearest
-    blank = torch.ones(1, 3, size, size)
+    blank = torch.full((1, 3, size, size), float("nan"))  # the empty corner
     tiles = [blank, grow(scaled, size // 3)]  # the top row: a blank corner, then each filter
     for c in range(len(photos)):  # then a row per grain: its photo, then each filter's response
         tiles += [photos[c:c + 1], grow(seen[c], size // seen.shape[-1]).unsqueeze(1).expand(-1, 3, -1, -1)]
-    fig = go.Figure(go.Image(z=_mosaic(torch.cat(tiles), 1 + len(w), 6), hoverinfo="skip"))
+    fig = go.Figure(go.Image(colormodel="rgba", z=_mosaic(torch.cat(tiles), 1 + len(w), 6), hoverinfo="skip"))
     _layout(fig, height=320)
     fig.update_layout(margin=dict(l=10, r=10, t=10, b=10))
     _pictures(fig)
