@@ -48,6 +48,7 @@ class Split:
     label: Tensor  # (n,) int64 index into Dataset.classes
     far: Tensor  # (n,) bool: True where x lies outside the training range
     photo: Tensor | None = None  # (n, 3, H, W) colours from 0 to 1, or None: no camera
+    context: Tensor | None = None  # (n, m, 2) or (n, m, 3): each task's measured (x_i, y_i[, d_i])
 
     def __len__(self) -> int:
         return len(self.x)
@@ -55,15 +56,29 @@ class Split:
     def subset(self, mask: Tensor) -> "Split":
         """The points where ``mask`` is True."""
         photo = None if self.photo is None else self.photo[mask]
-        return Split(self.x[mask], self.z[mask], self.y[mask], self.label[mask], self.far[mask], photo)
+        context = None if self.context is None else self.context[mask]
+        return Split(self.x[mask], self.z[mask], self.y[mask], self.label[mask], self.far[mask], photo,
+                     context)
 
     def selector(self, model) -> Tensor:
-        """What ``model`` chooses by: the photos for a model that reads them, else the reading z."""
-        if getattr(model, "reads", "z") != "photo":
+        """What ``model`` chooses by: the photos for a model that reads them, the recipe card (the
+        context's examples, then the query token) for one that reads in context, else the reading z."""
+        reads = getattr(model, "reads", "z")
+        if reads == "context":
+            return self.card(type(model).__name__)
+        if reads != "photo":
             return self.z
         if self.photo is None:
             raise ValueError(f"{type(model).__name__} reads photos of the grains; these points have none")
         return self.photo
+
+    def card(self, reader: str = "this model") -> Tensor:
+        """Each task's examples followed by its query token, (n, m + 1, C): (x_i, y_i[, d_i]) for
+        i = 1..m, then (x_q, 0[, z_q]), whose water is the blank the model fills in."""
+        if self.context is None:
+            raise ValueError(f"{reader} reads a recipe card of measured examples; these points have none")
+        query = torch.stack([self.x, torch.zeros_like(self.x), self.z][:self.context.shape[-1]], -1)  # (n, C)
+        return torch.cat([self.context, query.unsqueeze(1)], 1)  # (n, m + 1, C)
 
 
 @dataclass
@@ -246,6 +261,7 @@ class DatasetSpec:
     about: str
     options: tuple[Option, ...] = ()
     photos: bool = False  # each point comes with a photo of its grain
+    context: int = 0  # each point is a task with a context of measured examples: their channels (2 or 3)
 
 
 def _darkness(count: int, grains: str) -> Option:
@@ -266,6 +282,7 @@ SWITCHBOARD_OPTIONS = (
 )
 
 from .photos import grain_photos  # noqa: E402  photos.py builds on _grains above
+from .cards import CARD_OPTIONS, MIXED_OPTIONS, recipe_cards, recipe_cards_mixed  # noqa: E402
 
 DATASETS: dict[str, DatasetSpec] = {
     "white": DatasetSpec(white, "white rice only: 2 cups of water per cup", (_darkness(1, "white"),)),
@@ -280,6 +297,11 @@ DATASETS: dict[str, DatasetSpec] = {
                                 (_darkness(3, "white, round-white, brown"),), photos=True),
     "switchboard": DatasetSpec(switchboard, "K random lines; a selector z picks one by its region",
                                SWITCHBOARD_OPTIONS),
+    "recipe-cards": DatasetSpec(recipe_cards, "each point a task: m measured pairs of a grain of fresh "
+                                "ratio r ~ U(0.5, 4), then a query x", CARD_OPTIONS, context=2),
+    "recipe-cards-mixed": DatasetSpec(recipe_cards_mixed, "each task mixes grains of fresh ratios, "
+                                      "each pair tagged with its darkness; the query's darkness picks one",
+                                      MIXED_OPTIONS, context=3),
 }
 
 

@@ -19,12 +19,15 @@ from .attention import Attention
 from .classifier import Classifier
 from .cnn import CNN
 from .cnn_mlp import CnnMlp
+from .context_mlp import ContextMLP
 from .cross_attention import CrossAttention
 from .line import Line
+from .linear_self_attention import LinearSelfAttention
 from .mlp import MLP
 from .pipeline import Pipeline
 from .plane import Plane
 from .relu_switch import ReluSwitch, hand_set
+from .self_attention import SelfAttention
 from .sigma_pi import SigmaPi
 
 # Least squares in a handful of parameters: L-BFGS lands on the optimum in a few iterations.
@@ -84,6 +87,26 @@ def _cnn_mlp(ds: Dataset) -> CnnMlp:
     return CnnMlp(features=2, hidden=(16,))  # 1507 parameters, cross-attention's 1449 + 4%
 
 
+# Models that read a recipe card train on many cards at once, full batch, on the squared error of
+# the query's water; L-BFGS settles the few weights of the attention layers.
+IN_CONTEXT = Recipe(stages=(Stage("mse", "lbfgs", steps=300),))
+
+
+def _needs_cards(ds: Dataset, model: str, channels: int = 2) -> None:
+    """ValueError, naming the datasets whose cards it can read, when this one has none."""
+    if ds.train.context is None or ds.train.context.shape[-1] < channels:
+        have = ", ".join(name for name, spec in DATASETS.items() if spec.context >= channels)
+        what = "recipe cards with darkness" if channels > 2 else "recipe cards"
+        raise ValueError(f"{model} reads {what} in context; {ds.name} has none (choose {have})")
+
+
+def _card_reader(name: str, make: Callable[..., nn.Module], channels: int = 2) -> Callable[..., nn.Module]:
+    def build(ds: Dataset, **options) -> nn.Module:
+        _needs_cards(ds, name, channels)
+        return make(ds, **options)
+    return build
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """A registry entry: how to build the model for a dataset, and how it is trained by default."""
@@ -135,6 +158,20 @@ MODELS: dict[str, ModelSpec] = {
         _cnn_mlp,
         "the same CNN's view of the grain joins x in a ReLU network, with no gate; cross-attention's size",
         CNN_MLP),
+    "linear-self-attention": ModelSpec(
+        _card_reader("linear-self-attention", lambda ds: LinearSelfAttention()),
+        "one linear self-attention layer over the card's (x, y) tokens and (x_q, 0), 16 parameters",
+        IN_CONTEXT),
+    "self-attention": ModelSpec(
+        _card_reader("self-attention", lambda ds: SelfAttention(), channels=3),
+        "softmax attention keyed by (x, d) over a mixed card, values y/x, 5 parameters",
+        IN_CONTEXT),
+    "context-mlp": ModelSpec(
+        _card_reader("context-mlp", lambda ds, hidden=(4,): ContextMLP(ds.train.context.shape[1],
+                                                                          tuple(hidden))),
+        "ReLU network on the flattened card and x_q; --hidden 4 has 141 parameters at m = 16",
+        Recipe(stages=(Stage("mse", "lbfgs", steps=300),)),
+        options=(HIDDEN,)),
 }
 
 
@@ -150,5 +187,5 @@ def num_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-__all__ = ["ATTENTION", "BLENDED", "CROSS_ATTENTION", "CNN_MLP", "CNN", "CnnMlp", "CrossAttention", "MODELS", "EXPERTS", "HIDDEN", "ModelSpec", "make_model", "num_parameters", "Attention", "Classifier", "Line",
+__all__ = ["IN_CONTEXT", "ContextMLP", "LinearSelfAttention", "SelfAttention", "ATTENTION", "BLENDED", "CROSS_ATTENTION", "CNN_MLP", "CNN", "CnnMlp", "CrossAttention", "MODELS", "EXPERTS", "HIDDEN", "ModelSpec", "make_model", "num_parameters", "Attention", "Classifier", "Line",
            "MLP", "Pipeline", "Plane", "ReluSwitch", "SigmaPi", "hand_set"]
