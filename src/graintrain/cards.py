@@ -25,7 +25,8 @@ NAN = float("nan")  # a card's ratio is its own: no true line is shared by the t
 
 CARD_OPTIONS = (Option("m", "int", 16, "measured examples on each card (of each grain, for mixed cards)",
                        low=1, high=64, label="context length m"),)
-MIXED_OPTIONS = (*CARD_OPTIONS,
+MIXED_OPTIONS = (Option("m", "int", 8, "measured examples of each grain on each card", low=1, high=64,
+                        label="context length m"),
                  Option("grains", "int", 3, "grains on each mixed card", low=2, high=5))
 
 

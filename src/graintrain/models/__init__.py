@@ -167,11 +167,9 @@ MODELS: dict[str, ModelSpec] = {
         "softmax attention keyed by (x, d) over a mixed card, values y/x, 5 parameters",
         IN_CONTEXT),
     "context-mlp": ModelSpec(
-        _card_reader("context-mlp", lambda ds, hidden=(4,): ContextMLP(ds.train.context.shape[1],
-                                                                          tuple(hidden))),
-        "ReLU network on the flattened card and x_q; --hidden 4 has 141 parameters at m = 16",
-        Recipe(stages=(Stage("mse", "lbfgs", steps=300),)),
-        options=(HIDDEN,)),
+        _card_reader("context-mlp", lambda ds: ContextMLP(ds.train.context.shape[1], (4,))),
+        "ReLU network with 4 hidden units on the flattened card and x_q: 8m + 13 parameters",
+        IN_CONTEXT),
 }
 
 
