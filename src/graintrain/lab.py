@@ -60,13 +60,21 @@ def points(data: Dataset) -> dict:
     return out
 
 
-def _reads(model: torch.nn.Module, data: Dataset, zs: torch.Tensor, label: int | None = None) -> torch.Tensor:
-    """What the model reads at each darkness in zs: zs itself, or for a model that reads photos, the
-    photo of the training point (of class ``label``, if it has any) nearest in darkness."""
-    if getattr(model, "reads", "z") != "photo":
+def _reads(model: torch.nn.Module, data: Dataset, zs: torch.Tensor, label: int | None = None,
+           xs: torch.Tensor | None = None) -> torch.Tensor:
+    """What the model reads at each darkness in zs: zs itself; for a model that reads photos, the
+    photo of the training point (of class ``label``, if it has any) nearest in darkness; for one that
+    reads recipe cards, the first such training card's examples, asked about each (x, z) in turn."""
+    reads = getattr(model, "reads", "z")
+    if reads not in ("photo", "context"):
         return zs
     pool = (data.train.label == label).nonzero().flatten() if label is not None else torch.arange(0)
     pool = pool if len(pool) else torch.arange(len(data.train))
+    if reads == "context":
+        examples = data.train.context[pool[0]]  # (m, C) one card's measured pairs
+        asked = torch.zeros_like(zs) if xs is None else xs  # (G,)
+        query = torch.stack([asked, torch.zeros_like(zs), zs][:examples.shape[-1]], -1)  # (G, C)
+        return torch.cat([examples.expand(len(zs), -1, -1), query.unsqueeze(1)], 1)  # (G, m + 1, C)
     nearest = pool[(data.train.z[pool][None] - zs[:, None]).abs().argmin(-1)]  # (G,)
     return data.train.photo[nearest]  # (G, 3, H, W)
 
@@ -84,12 +92,12 @@ def snapshot(model: torch.nn.Module, data: Dataset) -> dict:
         out["probabilities"] = _round(model.probabilities(zs).T)  # (C, G)
         return out
     gx, gz = torch.meshgrid(xs, zs, indexing="xy")  # (G, G): rows follow z
-    out["surface"] = _round(model(gx.flatten(), _reads(model, data, gz.flatten())).reshape(GRID, GRID))
+    out["surface"] = _round(model(gx.flatten(), _reads(model, data, gz.flatten(), xs=gx.flatten())).reshape(GRID, GRID))
     curves = []
     for k in range(data.num_classes):
         members = data.train.z[data.train.label == k]
         level = float(members.median()) if len(members) else float(z_all.median())
-        curves.append({"z": round(level, 4), "y": _round(model(xs, _reads(model, data, torch.full_like(xs, level), k)))})
+        curves.append({"z": round(level, 4), "y": _round(model(xs, _reads(model, data, torch.full_like(xs, level), k, xs)))})
     out["curves"] = curves
     if hasattr(model, "experts") and getattr(model, "reads", "z") == "photo":
         row = _row(data.near, data.classes)
