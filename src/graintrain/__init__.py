@@ -9,7 +9,7 @@ from .models import (CNN, MLP, MODELS, Attention, Classifier, CnnMlp, CrossAtten
 from .runs import Run
 from .train import OBJECTIVES, Fit, Recipe, Stage, TrainingDiverged, fit, seeded_build, snapshot_model
 
-__version__ = "0.3.0"  # part of every cache key: bump it when any trained number may change
+__version__ = "0.4.0"  # part of every cache key: bump it when any trained number may change
 
 __all__ = [
     "DATASETS", "GRAINS", "Dataset", "Grain", "Option", "OptionError", "Split", "make_dataset",
