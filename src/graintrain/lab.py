@@ -38,9 +38,9 @@ def _round(t: torch.Tensor) -> list:
     return [[round(float(v), 4) for v in row] for row in t] if t.dim() == 2 else [round(float(v), 4) for v in t]
 
 
-def _row(split, classes) -> torch.Tensor:
-    """The first PHOTOS points of each class in turn: (m,) indices into the split."""
-    return torch.cat([(split.label == k).nonzero().flatten()[:PHOTOS] for k in range(len(classes))])
+def first_of_each(split, classes: int, count: int) -> torch.Tensor:
+    """The first ``count`` points of each of ``classes`` classes in turn: (≤ classes·count,) indices."""
+    return torch.cat([(split.label == k).nonzero().flatten()[:count] for k in range(classes)])
 
 
 def _pixels(photos: torch.Tensor) -> list:
@@ -56,7 +56,7 @@ def points(data: Dataset) -> dict:
     if data.train.photo is not None:
         out["photos"] = {name: {"pixels": _pixels(split.photo[i]), "label": split.label[i].tolist()}
                          for name, split in (("train", data.train), ("held_out", data.near))
-                         for i in [_row(split, data.classes)]}
+                         for i in [first_of_each(split, data.num_classes, PHOTOS)]}
     return out
 
 
@@ -100,7 +100,7 @@ def snapshot(model: torch.nn.Module, data: Dataset) -> dict:
         curves.append({"z": round(level, 4), "y": _round(model(xs, _reads(model, data, torch.full_like(xs, level), k, xs)))})
     out["curves"] = curves
     if hasattr(model, "experts") and getattr(model, "reads", "z") == "photo":
-        row = _row(data.near, data.classes)
+        row = first_of_each(data.near, data.num_classes, PHOTOS)
         model(data.near.x[row], data.near.photo[row])
         out["gates"] = _round(model.weights.T)  # (K, m) attention weights on the held-out row
     elif hasattr(model, "experts"):

@@ -10,9 +10,10 @@ from plotly.subplots import make_subplots
 from ...datasets import FAR_CUPS, GRAINS
 from ...metrics import gate_accuracy, match_experts, mse
 from ...models import num_parameters
+from ...lab import first_of_each
 from ...runs import Run
 from . import Figure, figure
-from .plot import COLOURS, REPLAY, _json, _layout, _values, replay
+from .plot import COLOURS, FAR, REPLAY, _json, _layout, _values, replay
 
 CAMERA = Run(model="cross-attention", dataset="grain-photos", snapshots=REPLAY)
 METER = Run(model="attention", dataset="grain-photos")
@@ -46,9 +47,15 @@ def _pictures(fig) -> None:
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
 
 
-def _some(split, classes, count: int) -> torch.Tensor:
-    """The first ``count`` points of each class in turn: (C·count,) indices."""
-    return torch.cat([(split.label == k).nonzero().flatten()[:count] for k in range(len(classes))])
+def _look_alikes(data, split):
+    """The points of ``split`` whose grain the meter cannot tell from another: classes whose
+    training readings of darkness overlap, read from the data."""
+    z, label = data.train.z, data.train.label
+    low = torch.stack([z[label == k].min() for k in range(data.num_classes)])  # (C,)
+    high = torch.stack([z[label == k].max() for k in range(data.num_classes)])  # (C,)
+    overlap = (low[:, None] <= high[None]) & (low[None] <= high[:, None])  # (C, C)
+    alike = (overlap.sum(1) > 1).nonzero().flatten()  # (A,) each overlaps itself and another
+    return split.subset(torch.isin(split.label, alike))
 
 
 @figure("grain-photos", CAMERA)
@@ -56,7 +63,7 @@ def grain_photos(get) -> Figure:
     """Training photos of each grain, with what the darkness meter read for each."""
     t = get(CAMERA)
     data, train = t.data, t.data.train
-    shown = _some(train, data.classes, 6)  # (18,)
+    shown = first_of_each(train, data.num_classes, 6)  # (18,)
     photos = train.photo[shown]  # (18, 3, H, W)
     size = photos.shape[-1]
     # Each row has its grain's name above it and the meter's readings under it, one line each, in a
@@ -91,7 +98,7 @@ def camera_gates(get) -> Figure:
     """Held-out photos, each above the gates the trained CNN gives the experts for it."""
     t = get(CAMERA)
     data, near = t.data, t.data.near
-    shown = _some(near, data.classes, PER_GRAIN)  # (12,)
+    shown = first_of_each(near, data.num_classes, PER_GRAIN)  # (12,)
     photos, cups = near.photo[shown], near.x[shown]  # (12, 3, H, W), (12,)
     size = photos.shape[-1]
     match = match_experts(t.model, data)
@@ -116,12 +123,9 @@ def camera_gates(get) -> Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed", row=1, col=1)
     fig.update_yaxes(title_text="gate", range=[0, 1], row=2, col=1)
-    looks = torch.tensor([GRAINS[c].darkness for c in data.classes])  # (C,) each grain's own reading
-    alike = [k for k in range(len(data.classes)) if (looks == looks[k]).sum() > 1]  # grains that share one
-    mask = torch.isin(near.label, torch.tensor(alike))
     return Figure("camera-gates", _json(fig),
                   [("right gate, held-out photos", f"{gate_accuracy(t.model, data, near):.1%}"),
-                   ("right gate, the two white rices", f"{gate_accuracy(t.model, data, near.subset(mask)):.1%}"),
+                   ("right gate, the two white rices", f"{gate_accuracy(t.model, data, _look_alikes(data, near)):.1%}"),
                    ("held-out photos", str(len(near)))],
                   replay([t], lambda ms: {first + e: {"y": [_values(gates(ms[0])[:, e])]} for e in range(experts)}),
                   {"grain": [data.classes[k] for k in near.label[shown].tolist()], "cups": _values(cups),
@@ -139,7 +143,7 @@ def camera_filters(get) -> Figure:
     low = w.amin(dim=(1, 2, 3), keepdim=True)  # (F, 1, 1, 1)
     high = w.amax(dim=(1, 2, 3), keepdim=True)  # (F, 1, 1, 1)
     scaled = (w - low) / (high - low).clamp(min=1e-8)  # (F, 3, 3, 3) each filter from 0 to 1
-    photos = near.photo[_some(near, data.classes, 1)]  # (C, 3, H, W) one held-out photo per grain
+    photos = near.photo[first_of_each(near, data.num_classes, 1)]  # (C, 3, H, W) one held-out photo per grain
     size = photos.shape[-1]
     with torch.no_grad():
         seen = t.model.key.features[:2](photos)  # (C, F, H/2, W/2) the first layer after its ReLU
@@ -161,9 +165,6 @@ def camera_filters(get) -> Figure:
                   lab=CAMERA.query())
 
 
-FAR = torch.linspace(0, FAR_CUPS, 41)  # (41,) out to the big pot
-
-
 @figure("meter-vs-camera", METER, NO_GATE, CAMERA)
 def meter_vs_camera(get) -> Figure:
     """Each grain's water out to ten cups for the meter's attention, the ungated CNN network and
@@ -173,7 +174,7 @@ def meter_vs_camera(get) -> Figure:
     titles = ["darkness meter + attention", "camera, no gate", "camera + attention"]
     fig = make_subplots(rows=1, cols=3, shared_yaxes=True, subplot_titles=titles, horizontal_spacing=0.04)
     test = data.test
-    pick = _some(test, data.classes, 1)  # (C,) one held-out point per grain
+    pick = first_of_each(test, data.num_classes, 1)  # (C,) one held-out point per grain
     for col, r in enumerate(runs, 1):
         reads = getattr(r.model, "reads", "z") == "photo"
         for k, grain in enumerate(data.classes):
@@ -183,16 +184,14 @@ def meter_vs_camera(get) -> Figure:
                                      name=GRAINS[grain].name, legendgroup=grain, showlegend=False), row=1, col=col)
             seen = test.photo[pick[k]] if reads else test.z[pick[k]]
             with torch.no_grad():
-                line = r.model(FAR, seen.expand(len(FAR), *seen.shape))  # (41,)
+                line = r.model(FAR, seen.expand(len(FAR), *seen.shape))  # (F,)
             fig.add_trace(go.Scatter(x=_values(FAR), y=_values(line), mode="lines", name=GRAINS[grain].name,
                                      legendgroup=grain, showlegend=col == 1,
                                      line=dict(color=COLOURS.get(grain), width=3)), row=1, col=col)
     _layout(fig, height=380)
     fig.update_xaxes(title_text="cups (x)")
     fig.update_yaxes(title_text="water (y)", col=1)
-    looks = torch.tensor([GRAINS[c].darkness for c in data.classes])
-    alike = torch.tensor([k for k in range(len(data.classes)) if (looks == looks[k]).sum() > 1])
-    twins = data.near.subset(torch.isin(data.near.label, alike))
+    twins = _look_alikes(data, data.near)
     errors = [mse(r.model, twins) for r in runs]
     return Figure("meter-vs-camera", _json(fig),
                   [("parameters", " / ".join(str(num_parameters(r.model)) for r in runs)),

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 import torch
 
-from ...datasets import GRAINS
+from ...datasets import CUPS as MEASURED, FAR_CUPS, GRAINS
 from ...metrics import match_experts, mse
 from ...models import num_parameters
 from . import Figure, figure
 from .plot import COLOURS, _json, _layout, _values
 from .switches import ATTN3, SWITCH
 
-CUPS = torch.arange(0.5, 10.01, 0.5)  # (20,) slider stops for the cups
-DARK = torch.linspace(0, 1, 21)  # (21,) slider stops for the darkness
+CUPS = torch.arange(MEASURED[0], FAR_CUPS + 1e-6, 0.5)  # (20,) slider stops, from the smallest pot measured to the big one
+DARK = torch.linspace(0, 1, 21)  # (21,) slider stops across the meter's scale, white 0 to black 1
 PLAIN = "#6b7280"  # inputs and the sum, which belong to no grain
 EXCITE, INHIBIT, GATE = "#2563eb", "#dc2626", "#f59e0b"  # a positive signal, a negative one, a gate
 
