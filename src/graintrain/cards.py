@@ -14,6 +14,8 @@ on it from w = 0, whose step size is chosen in closed form on the training tasks
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import Tensor
 
@@ -23,10 +25,14 @@ from .options import Option
 RATIOS = (0.5, 4.0)  # each card's grain needs r ~ U(RATIOS) cups of water per cup
 NAN = float("nan")  # a card's ratio is its own: no true line is shared by the tasks
 
-CARD_OPTIONS = (Option("m", "int", 16, "measured examples on each card (of each grain, for mixed cards)",
-                       low=1, high=64, label="context length m"),)
-MIXED_OPTIONS = (Option("m", "int", 8, "measured examples of each grain on each card", low=1, high=64,
-                        label="context length m"),
+
+def _context_length(default: int, help: str) -> Option:
+    """The context length m, one bound for both kinds of card."""
+    return Option("m", "int", default, help, low=1, high=64, label="context length m")
+
+
+CARD_OPTIONS = (_context_length(16, "measured examples on each card (of each grain, for mixed cards)"),)
+MIXED_OPTIONS = (_context_length(8, "measured examples of each grain on each card"),
                  Option("grains", "int", 3, "grains on each mixed card", low=2, high=5))
 
 
@@ -92,9 +98,9 @@ def recipe_cards_mixed(n: int = 1000, noise: float = 0.1, seed: int = 0, m: int 
 
 
 def _join(splits: list[Split]) -> Split:
-    fields = ("x", "z", "y", "label", "far", "photo", "context")
+    names = [f.name for f in dataclasses.fields(Split)]
     return Split(*(None if getattr(splits[0], f) is None else torch.cat([getattr(s, f) for s in splits])
-                   for f in fields))
+                   for f in names))
 
 
 def matching(split: Split) -> Tensor:
