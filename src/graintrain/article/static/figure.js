@@ -1,6 +1,7 @@
 // One figure: the Plotly plot, its training replay, and any interactive controls.
 // Control state is kept in the URL query (e.g. ?line-refresher.w=2.1), so a link reproduces a view.
 
+import { setupCard, setupLookup } from "./cards.js";
 import { stackPanels, themeLayout, urlState } from "./common.js";
 
 const FRAME_MS = 160;
@@ -27,6 +28,7 @@ function setupReplay(figure, plot, frames) {
     // marked as the trained values while an earlier step is shown.
     if (frame.stats) frame.stats.forEach(([, value], k) => { if (values[k]) values[k].textContent = value; });
     else stats.dataset.after = index < frames.length - 1 ? "training" : "";
+    figure.dispatchEvent(new CustomEvent("gt-frame", { detail: frame }));  // for figures that redraw themselves
     scrub.value = String(index);
     label.textContent = `step ${frame.step} · loss ${frame.loss.toPrecision(4)}`;
     figure.dataset.frame = String(index);
@@ -185,12 +187,15 @@ export function mountFigure(figure) {
   const layout = () => themeLayout(stackPanels(spec.plot.layout, plot.clientWidth));
   Plotly.newPlot(plot, spec.plot.data, layout(), {
     responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"],
+    edits: { shapePosition: spec.controls?.kind === "card" },  // a recipe card's points can be dragged
   });
   setupReplay(figure, plot, spec.frames);
   if (spec.controls?.kind === "refresher") setupRefresher(figure, plot, spec.controls);
   if (spec.controls?.kind === "switch") setupSwitch(figure, plot, spec.controls);
   if (spec.controls?.kind === "units") setupUnits(figure, plot, spec.controls);
   if (spec.controls?.kind === "network") setupNetwork(figure, plot, spec.controls);
+  if (spec.controls?.kind === "card") setupCard(figure, plot, spec.controls);
+  if (spec.controls?.kind === "lookup") setupLookup(figure, plot, spec.controls);
   window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
     Plotly.relayout(plot, layout());
   });
