@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import torch
 import uvicorn
 
 from graintrain.web.main import create_app
@@ -406,4 +407,96 @@ def test_lab_shows_photos_and_the_gates_a_camera_gives_them(browser, app_url):
     for grain in set(labels):  # every photo of a grain gated to the same expert, a different one per grain
         assert len({w for w, label in zip(winners, labels) if label == grain}) == 1, (grain, winners)
     assert len(set(winners)) == 3 and errors == []
+    page.close()
+
+
+def _card_on_page(page, name: str):
+    """The recipe card as the page now holds it: each point's anchor (cups, water)."""
+    return page.evaluate(f"document.querySelector('#fig-{name} .plot')._fullLayout.shapes"
+                         ".map(s => [s.xanchor, s.yanchor])")
+
+
+def test_the_recipe_card_runs_the_trained_layer_in_the_browser(browser, base, site_cache):
+    """The page's three answers equal torch's (the layer, one GD step at η*, least squares) on the
+    card the page shows, before and after a point is dragged; the drag lands in the URL; and Reset
+    on the replay answers with the weights of training's first step."""
+    import json
+    from graintrain.article.figures.incontext import CARD
+    from graintrain.cards import best_step
+    from graintrain.train import snapshot_model
+    trained = site_cache.get(CARD)
+    eta = best_step(trained.data.train)
+    page, errors = open_page(browser, f"{base}/11-self-attention.html")
+    figure = page.locator("#fig-recipe-card")
+    xq = float(figure.locator("[data-card=xq]").input_value())
+
+    def torch_answers(model) -> list[float]:
+        pairs = torch.tensor(_card_on_page(page, "recipe-card"))  # (m, 2)
+        card = torch.cat([pairs, torch.tensor([[xq, 0.0]])]).unsqueeze(0)  # (1, m + 1, 2)
+        x, y = pairs.unbind(-1)
+        with torch.no_grad():
+            layer = model(torch.tensor([xq]), card).item()
+        return [layer, eta * (x * y).mean().item() * xq, ((x * y).sum() / (x * x).sum()).item() * xq]
+
+    said = lambda: json.loads(figure.get_attribute("data-answers"))[1:]  # noqa: E731
+    assert said() == pytest.approx(torch_answers(trained.model), abs=1e-4)
+    figure.scroll_into_view_if_needed()
+    at = page.evaluate("""() => { const el = document.querySelector('#fig-recipe-card .plot');
+        const s = el._fullLayout.shapes[0], xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis;
+        const r = el.getBoundingClientRect();
+        return [r.left + xa._offset + xa.d2p(s.xanchor), r.top + ya._offset + ya.d2p(s.yanchor)]; }""")
+    moved_from = _card_on_page(page, "recipe-card")[0]
+    before = figure.get_attribute("data-answers")
+    page.mouse.move(*at)
+    page.mouse.down()
+    page.mouse.move(at[0] + 25, at[1] - 90, steps=6)
+    page.mouse.up()
+    page.wait_for_function("a => document.querySelector('#fig-recipe-card').dataset.answers !== a", arg=before)
+    assert _card_on_page(page, "recipe-card")[0][1] > moved_from[1] + 1  # the point went up
+    assert said() == pytest.approx(torch_answers(trained.model), abs=1e-4)
+    assert "recipe-card.pts=" in page.url
+    figure.locator("[data-act=reset]").click()
+    assert said() == pytest.approx(torch_answers(snapshot_model(trained.fit, 0)), abs=1e-4)
+    assert errors == []
+    page.close()
+
+
+def test_the_lookup_reads_the_grain_the_darkness_slider_asks_about(browser, base, site_cache):
+    """On the held-out mixed card, setting the query's darkness to each grain's mean reading puts
+    more than 90% of the weight on that grain, and the page's answer equals the model's in torch."""
+    import json
+    from graintrain.article.figures.incontext import MIXED
+    from graintrain.article.figures.lookup import _groups
+    trained = site_cache.get(MIXED)
+    card = trained.data.near.card()[:1]  # (1, M + 1, 3)
+    group = _groups(card[0, :-1, 2])
+    page, errors = open_page(browser, f"{base}/11-self-attention.html")
+    figure = page.locator("#fig-card-lookup")
+    xq = float(figure.locator("[data-lookup=x]").input_value())
+    for g in range(int(group.max()) + 1):
+        d = card[0, :-1, 2][group == g].mean().item()
+        figure.locator("[data-lookup=d]").fill(f"{d:.2f}")
+        dq = float(figure.locator("[data-lookup=d]").input_value())
+        assert json.loads(figure.get_attribute("data-grains"))[g] > 0.9
+        asked = card.clone()
+        asked[0, -1] = torch.tensor([xq, 0.0, dq])
+        with torch.no_grad():
+            answer = trained.model(torch.tensor([xq]), asked).item()
+        assert float(figure.get_attribute("data-answer")) == pytest.approx(answer, rel=1e-4)
+    assert errors == []
+    page.close()
+
+
+def test_lab_draws_held_out_cards_and_the_answer_a_card_model_gives_each(browser, app_url):
+    """Self-attention trained in the lab on mixed cards: for each held-out card drawn, the model's
+    answer line ends within 5% of the true water of the grain asked about."""
+    page, errors = open_lab(browser, f"{app_url}/lab?model=self-attention&dataset=recipe-cards-mixed")
+    page.wait_for_function("document.body.dataset.job === 'done'", timeout=60000)
+    lines = page.evaluate("Object.fromEntries(document.querySelector('[data-plot=fit]').data"
+                          ".filter(t => t.mode === 'lines').map(t => [t.name, t.y[t.y.length - 1]]))")
+    cards = sorted({name.split(":")[0] for name in lines})
+    assert len(cards) == 3 and not page.is_visible("input[name=three_d]")
+    for card in cards:
+        assert lines[f"{card}: model"] == pytest.approx(lines[f"{card}: true water"], rel=0.05), lines
+    assert errors == []
     page.close()

@@ -241,3 +241,39 @@ def test_the_camera_chapter_shows_its_claims(site):
     assert meter >= 5 * camera and no_gate > camera
     far = [float(v) for v in stats["meter-vs-camera"]["MSE at 10 cups"].split(" / ")]
     assert far[1] >= 10 * far[2]  # the camera without a gate drifts far from the measured amounts
+
+
+def _numbers(text: str) -> list[float]:
+    return [float(v) for v in text.split(" / ")]
+
+
+def test_the_self_attention_chapter_shows_its_claims(site, site_cache):
+    """Chapter 11's sentences, read back from the numbers it prints: the layer is one GD step and
+    stays far above least squares; the ReLU network beats the step in range but not at ten cups on
+    long cards; the softmax lookup reads the query's grain and nearly matches least squares on it,
+    with a W that stretches darkness and a c near 2."""
+    stats = {name: dict(site.figures[name].stats)
+             for name in ("recipe-card", "card-length", "card-weights", "card-lookup")}
+    card = stats["recipe-card"]
+    assert float(card["layer vs GD step: squared gap / spread"].rstrip("%")) < 1
+    layer, gd = float(card["held-out MSE, the layer"]), float(card["held-out MSE, one GD step"])
+    assert abs(layer - gd) < 0.05 * gd and layer > 100 * float(card["held-out MSE, least squares"])
+    length = site.figures["card-length"].table
+    near = {n: length[f"{n}, in range"] for n in ("the layer", "one GD step", "least squares", "ReLU network")}
+    assert all(a > 100 * b for a, b in zip(near["the layer"], near["least squares"]))
+    assert near["the layer"][-1] < near["the layer"][0] / 10  # more examples help, slowly
+    assert all(net < step for net, step in zip(near["ReLU network"], near["one GD step"]))
+    _, step_far, _, net_far = _numbers(stats["card-length"]["m = 32, at 10 cups: layer / GD step / least squares / network"])
+    assert net_far > step_far
+    weights = stats["card-weights"]
+    assert float(weights["share of M in its x·y entries"].rstrip("%")) >= 95
+    assert 0.7 <= float(weights["its step over η*"]) <= 1.1
+    lookup = stats["card-lookup"]
+    assert float(lookup["held-out weight on the query's grain, mean"].rstrip("%")) >= 99
+    said = float(lookup["held-out MSE, self-attention"])
+    assert said <= 1.5 * float(lookup["… least squares on the query's grain alone"])
+    assert said * 100 < float(lookup["… least squares on the whole card"])
+    assert abs(float(lookup["c, the weight of a bigger pot"]) - 2) < 0.25
+    from graintrain.article.figures.incontext import MIXED
+    W = site_cache.get(MIXED).model.embed.weight.detach().abs()  # (2, 2) columns: cups, darkness
+    assert W[:, 1].norm() > 10 * W[:, 0].norm()

@@ -8,6 +8,7 @@ import io
 
 import torch
 
+from .cards import matching
 from .datasets import DATASETS, Dataset
 from .metrics import evaluate
 from .models import MODELS, num_parameters
@@ -16,6 +17,7 @@ from .runs import schema
 
 GRID = 21  # points per axis of the streamed fitted function
 PHOTOS = 4  # photos of each grain the lab shows, for photo data
+CARDS = 3  # held-out recipe cards the lab shows, each with the model's answer to it
 
 
 def registry(presets: list[dict] = ()) -> dict:
@@ -57,7 +59,22 @@ def points(data: Dataset) -> dict:
         out["photos"] = {name: {"pixels": _pixels(split.photo[i]), "label": split.label[i].tolist()}
                          for name, split in (("train", data.train), ("held_out", data.near))
                          for i in [first_of_each(split, data.num_classes, PHOTOS)]}
+    if data.train.context is not None:
+        out["cards"] = _cards(data)
     return out
+
+
+def _cards(data: Dataset) -> list[dict]:
+    """The first held-out cards: each one's examples, the true water per cup of the grain asked
+    about, and for a mixed card which examples are of that grain (the rest are drawn faded)."""
+    near = data.near
+    cards = []
+    for i in range(min(CARDS, len(near))):
+        one = near.subset(torch.arange(len(near)) == i)
+        own = matching(one)[0] if one.context.shape[-1] > 2 else torch.ones(one.context.shape[1], dtype=torch.bool)
+        cards.append({"x": _round(one.context[0, :, 0]), "y": _round(one.context[0, :, 1]),
+                      "asked": own.tolist(), "ratio": round((one.y / one.x).item(), 4)})
+    return cards
 
 
 def _reads(model: torch.nn.Module, data: Dataset, zs: torch.Tensor, label: int | None = None,
@@ -90,6 +107,14 @@ def snapshot(model: torch.nn.Module, data: Dataset) -> dict:
     out: dict = {"grid": {"x": _round(xs), "z": _round(zs)}}
     if hasattr(model, "probabilities"):
         out["probabilities"] = _round(model.probabilities(zs).T)  # (C, G)
+        return out
+    if getattr(model, "reads", "z") == "context":  # each held-out card, asked about every amount
+        near = data.near
+        out["cards"] = []
+        for i in range(min(CARDS, len(near))):
+            card = near.card()[i:i + 1].expand(GRID, -1, -1).clone()  # (G, m + 1, C)
+            card[:, -1, 0] = xs
+            out["cards"].append(_round(model(xs, card)))
         return out
     gx, gz = torch.meshgrid(xs, zs, indexing="xy")  # (G, G): rows follow z
     out["surface"] = _round(model(gx.flatten(), _reads(model, data, gz.flatten(), xs=gx.flatten())).reshape(GRID, GRID))

@@ -39,6 +39,13 @@ export function showRelevantFields() {
     ? "Your own CSV: columns cups, darkness, water and an optional label." : registry.datasets[dataset]?.about ?? "";
   for (const el of form.querySelectorAll("[data-models]")) el.hidden = !el.dataset.models.split(" ").includes(form.elements.model.value);
   for (const el of form.querySelectorAll("[data-datasets]")) el.hidden = !el.dataset.datasets.split(" ").includes(dataset);
+  // An option several datasets declare shows the chosen one's own default (m is 16 on a card, 8 on a mixed one).
+  for (const option of registry.datasets[dataset]?.options ?? []) {
+    const input = form.elements[option.name];
+    if (input?.tagName !== "INPUT" || option.default === null) continue;
+    input.placeholder = [option.default].flat().join(",");
+    DEFAULTS.set(option.name, input.placeholder);  // so a typed default is left out of the link, for this dataset
+  }
   for (const el of form.querySelectorAll("[data-for=generated]")) el.hidden = dataset === "upload";
   form.querySelector(".upload").hidden = dataset !== "upload";
 }

@@ -26,9 +26,35 @@ export function drawPoints(data, classes) {
   return traces;
 }
 
+// Recipe-card data: each held-out card's examples (those of another grain faded), the water its
+// grain truly needs (dashed) and, once a model has trained, the model's answer to the card.
+function cardTraces(cards, grid, answers) {
+  return cards.flatMap((card, k) => {
+    const colour = palette.experts[k % palette.experts.length];
+    const name = `card ${k + 1}`;
+    const traces = [{ type: "scatter", mode: "markers", name, legendgroup: name, x: card.x, y: card.y,
+      marker: { size: 7, color: colour, opacity: card.asked.map((own) => (own ? 0.9 : 0.2)) } }];
+    if (grid) {
+      const ends = [grid.x[0], grid.x[grid.x.length - 1]];
+      traces.push({ type: "scatter", mode: "lines", name: `${name}: true water`, legendgroup: name, showlegend: false,
+        x: ends, y: ends.map((x) => card.ratio * x), line: { color: colour, dash: "dash", width: 1.5 } });
+    }
+    if (answers) traces.push({ type: "scatter", mode: "lines", name: `${name}: model`, legendgroup: name, showlegend: false,
+      x: grid.x, y: answers[k], line: { color: colour, width: 3 } });
+    return traces;
+  });
+}
+
+const CARD_AXES = { xaxis: { title: { text: "x (cups), held-out cards" } }, yaxis: { title: { text: "y (water)" } } };
+
 export function drawFit(job, event) {
   if (!job || !event.grid) return;
   const { grid } = event;
+  if (event.cards) {
+    Plotly.react(plots.fit, cardTraces(job.data.cards, grid, event.cards), layout(CARD_AXES));
+    plots.weights.hidden = true;
+    return;
+  }
   const colourOf = (k) => classColour(job.classes[k], k);  // a grain's own colour, else the k-th expert's
   const points = drawPoints(job.data, job.classes);
   let model = [];
@@ -114,8 +140,8 @@ export function drawLoss(job) {
 // a photo model reports, each photo drawn pixel for pixel on a canvas with its grain's name.
 export function showPhotos(data, classes) {
   const photos = data.photos;
-  threeD.closest("label").hidden = Boolean(photos);
-  if (photos) threeD.checked = false;
+  threeD.closest("label").hidden = Boolean(photos || data.cards);  // a photo or a card is no point in 3D
+  if (photos || data.cards) threeD.checked = false;
   for (const strip of document.querySelectorAll("[data-strip]")) {
     const set = photos?.[strip.dataset.strip];
     strip.hidden = !set || strip.dataset.strip === "held_out";  // shown with the gates, once there are some
@@ -139,6 +165,10 @@ export function showPhotos(data, classes) {
 // The data alone, before any training.
 export function showData(data, classes) {
   showPhotos(data, classes);
+  if (data.cards) {
+    Plotly.react(plots.fit, cardTraces(data.cards), layout(CARD_AXES));
+    return;
+  }
   Plotly.react(plots.fit, drawPoints(data, classes), layout(threeD.checked
     ? { scene: { xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "z (selector)" } }, zaxis: { title: { text: "y" } } } }
     : { xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "y (water)" } } }));
