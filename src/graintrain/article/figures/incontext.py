@@ -157,7 +157,7 @@ def card_weights(get) -> Figure:
     beside von Oswald et al.'s construction and its mirror image, which answer the same."""
     t = get(CARD)
     eta = best_step(t.data.train)
-    names = ["x_i", "y_i"]
+    names = ["xᵢ", "yᵢ"]
     made = torch.tensor([[0.0, 0.0], [eta, 0.0]])  # the value carries y, the key meets x_q with x
     panels = {"construction": made, "its mirror image": made.T, "trained layer": t.model.product()}
     fig = make_subplots(rows=1, cols=3, subplot_titles=list(panels), horizontal_spacing=0.08)
