@@ -134,7 +134,8 @@ def test_every_trained_figure_replays_its_training(site):
     untrained = {"line-refresher", "relu-switch", "diode-transistor", "study-recovery", "attention-variants",
                  "switch-cost", "relu-kinks",  # relu-kinks steps through widths instead
                  "switch-network", "attention-network",  # these step through inputs instead
-                 "grain-photos", "camera-filters", "meter-vs-camera"}  # photos, pictures, three schedules
+                 "grain-photos", "camera-filters", "meter-vs-camera",  # photos, pictures, three schedules
+                 "card-length"}  # a sweep: twelve runs over six card lengths
     for name, fig in site.figures.items():
         assert (len(fig.frames) >= 2) == (name not in untrained), name
         assert fig.stats and fig.table, name
