@@ -45,9 +45,11 @@ def site_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def site(site_cache):
-    """The built article."""
+    """The built article, with a chapter 9 study of STUDY_SEEDS switchboards per K (the size the
+    recorded numbers were made with)."""
     from graintrain.article.site import build_site
-    return build_site(site_cache)
+    from article_numbers import STUDY_SEEDS
+    return build_site(site_cache, study_seeds=STUDY_SEEDS)
 
 
 def free_port() -> int:

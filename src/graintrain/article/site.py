@@ -187,13 +187,19 @@ class Site:
         return [folder / e["file"] for e in index] + [folder / "registry.json", folder / "replays.json"]
 
 
-def build_figures(cache: Cache, console=None, names: list[str] | None = None) -> dict[str, Figure]:
-    """Train (or load) every run and study the figures need, with progress bars, then build them."""
+def build_figures(cache: Cache, console=None, names: list[str] | None = None,
+                  study_seeds: int | None = None) -> dict[str, Figure]:
+    """Train (or load) every run and study the figures need, with progress bars, then build them.
+    ``study_seeds`` runs each study with that many switchboards per K instead of its own count
+    (the tests use a small study; the article's figures say how many they read)."""
     from .. import __version__
     from ..study import StudyConfig, run_study, summarise
 
     specs = [FIGURES[n] for n in (names or FIGURES)]
-    needs = list(dict.fromkeys(item for s in specs for item in s.runs))  # runs and studies
+    declared = dict.fromkeys(item for s in specs for item in s.runs)  # runs and studies
+    sized = {n: dataclasses.replace(n, seeds=study_seeds) if study_seeds and isinstance(n, StudyConfig) else n
+             for n in declared}  # what a figure declares -> what is actually run
+    needs = list(sized.values())
     # Built figures are kept too, named by everything they read and by the code that draws them.
     folder = resources.files("graintrain.article") / "figures"
     code = b"".join(f.read_bytes() for f in sorted(folder.iterdir(), key=lambda f: f.name)
@@ -222,12 +228,12 @@ def build_figures(cache: Cache, console=None, names: list[str] | None = None) ->
             bar = progress.add_task("running the switchboard study", total=None)
             rows = run_study(located, on_cell=lambda done, total, bar=bar: progress.update(
                 bar, completed=done, total=total))
-            summaries[study] = summarise(rows)
+            summaries[study] = {**summarise(rows), "seeds": study.seeds}
     trained = {}
 
     def get(item):
         if isinstance(item, StudyConfig):
-            return summaries[item]
+            return summaries[sized[item]]
         if item not in trained:
             trained[item] = cache.get(item)
         return trained[item]
@@ -237,10 +243,10 @@ def build_figures(cache: Cache, console=None, names: list[str] | None = None) ->
     return built
 
 
-def build_site(cache: Cache, console=None) -> Site:
+def build_site(cache: Cache, console=None, study_seeds: int | None = None) -> Site:
     """The whole article: every figure built from cached or newly trained models."""
     from .. import __version__
-    return Site(build_figures(cache, console), __version__, cache)
+    return Site(build_figures(cache, console, study_seeds=study_seeds), __version__, cache)
 
 
 __all__ = ["Site", "build_site", "build_figures", "chapters", "render_markdown"]

@@ -227,7 +227,7 @@ def study_recovery(get) -> Figure:
     fig.update_yaxes(type="log", row=1, col=2)
     overall = summary["models"]
     return Figure("study-recovery", _json(fig),
-                  [("switchboards", f"{len(ks)} values of K × {ARTICLE_STUDY.seeds} seeds"),
+                  [("switchboards", f"{len(ks)} values of K × {summary['seeds']} seeds"),
                    ("experts recovered", f"graintrain's recipe {overall['attention']['recovered']['mean']:.0%}, "
                                          f"plain recipe {overall['attention-blended']['recovered']['mean']:.0%}"),
                    ("slope error", "; ".join(f"{MODEL_LABELS[n]} {overall[n]['slope_error']['mean']:.3f}"
