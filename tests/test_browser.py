@@ -113,20 +113,38 @@ CRAMPED = """[...document.querySelectorAll('figure.gt-figure')].map(f => {
 }).filter(r => r.wider || r.overlaps)"""
 
 
-def test_phone_width_has_no_sideways_scroll_and_no_cramped_figure(browser, app_url, site):
-    # The static copy serves the same pages (test_every_chapter_draws_every_figure_without_errors
-    # draws both), so one pass at phone width covers the layout.
-    base, mode = app_url, "server"
+DARK_GRID = """[...document.querySelectorAll('.js-plotly-plot')].flatMap(p =>
+    Object.entries(p._fullLayout).flatMap(([k, a]) => /^[xy]axis\\d*$/.test(k) ? (a.visible ? [a.gridcolor] : [])
+      : /^scene\\d*$/.test(k) ? [a.xaxis.gridcolor, a.yaxis.gridcolor, a.zaxis.gridcolor] : []))"""
+
+
+def _dark_grids(page) -> set:
+    """The grid colours of every plot on the page that are not the dark theme's."""
+    return {g for g in page.evaluate(DARK_GRID) if g.replace(" ", "") not in ("#3a3d44", "rgb(58,61,68)")}
+
+
+def test_phone_width_in_the_dark_has_no_sideways_scroll_and_no_cramped_figure(browser, app_url, site):
+    """Every page on a phone, in the dark theme: nothing wider than the screen, no plot wider than
+    its box or with overlapping titles, the contents folded, and the plots in the page's colours.
+    The static copy serves the same pages (test_every_chapter_draws_every_figure_without_errors
+    draws both), so one pass at phone width covers the layout."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    for name in ["index.html"] + [c.page for c in site.chapters]:
-        page, errors = open_page(browser, f"{base}/{name}", width=375)
+    for name in ["index.html"] + [c.page for c in site.chapters] + ["lab.html?dataset=switchboard"]:
+        page = browser.new_page(viewport={"width": 375, "height": 900}, color_scheme="dark")
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{app_url}/{name}")
+        if name.startswith("lab"):
+            page.wait_for_function("document.body.dataset.preview === '500'")
+        else:
+            draw_every_figure(page)
+            assert page.evaluate(CRAMPED) == [], name
+            assert page.locator("nav.toc details").get_attribute("open") is None, name  # folded on a phone
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, (name, width)
-        assert page.evaluate(CRAMPED) == [], name
-        assert page.locator("nav.toc details").get_attribute("open") is None, name  # folded on a phone
-        assert errors == []
-        if mode == "server":
-            page.screenshot(path=str(SHOTS / f"phone-{name.removesuffix('.html')}.png"), full_page=True)
+        assert errors == [] and _dark_grids(page) == set(), (name, errors)
+        page.screenshot(path=str(SHOTS / f"dark-375-{name.split('.')[0]}.png"), full_page=True)
         page.close()
 
 
@@ -214,25 +232,20 @@ def test_the_attention_diagram_follows_the_darkness_slider(browser, base):
     page.close()
 
 
-def test_every_page_in_the_dark_theme_at_both_widths(browser, app_url, site):
-    """Screenshots of every chapter and the lab in the dark theme, on a desktop and a phone; the
-    plots take the page's colours (no white grid on a dark page)."""
+def test_every_page_in_the_dark_theme_on_a_desktop(browser, app_url, site):
+    """Screenshots of every chapter and the lab in the dark theme at 1280 px (the phone test takes
+    them at 375 px); the plots take the page's colours (no white grid on a dark page)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (1280, 375):
-        for name in [c.page for c in site.chapters] + ["lab.html?dataset=switchboard"]:
-            page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme="dark")
-            page.goto(f"{app_url}/{name}")
-            if name.startswith("lab"):
-                page.wait_for_function("document.body.dataset.preview === '500'")
-            else:
-                draw_every_figure(page)
-            grids = page.evaluate("""[...document.querySelectorAll('.js-plotly-plot')].flatMap(p =>
-                Object.entries(p._fullLayout).flatMap(([k, a]) => /^[xy]axis\\d*$/.test(k) ? (a.visible ? [a.gridcolor] : [])
-                  : /^scene\\d*$/.test(k) ? [a.xaxis.gridcolor, a.yaxis.gridcolor, a.zaxis.gridcolor] : []))""")
-            assert grids and all(g.replace(" ", "") in ("#3a3d44", "rgb(58,61,68)") for g in grids), (name, set(grids))
-            slug = name.split(".")[0]
-            page.screenshot(path=str(SHOTS / f"dark-{width}-{slug}.png"), full_page=True)
-            page.close()
+    for name in [c.page for c in site.chapters] + ["lab.html?dataset=switchboard"]:
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme="dark")
+        page.goto(f"{app_url}/{name}")
+        if name.startswith("lab"):
+            page.wait_for_function("document.body.dataset.preview === '500'")
+        else:
+            draw_every_figure(page)
+        assert page.evaluate(DARK_GRID) and _dark_grids(page) == set(), name
+        page.screenshot(path=str(SHOTS / f"dark-1280-{name.split('.')[0]}.png"), full_page=True)
+        page.close()
 
 
 def test_the_units_slider_redraws_the_network_and_its_kinks(browser, app_url):

@@ -10,7 +10,9 @@ import dataclasses
 import hashlib
 import html
 import json
+import os
 import re
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -187,11 +189,34 @@ class Site:
         return [folder / e["file"] for e in index] + [folder / "registry.json", folder / "replays.json"]
 
 
+def _train_one(folder: Path, run) -> None:
+    """In a pool worker: train one run into the cache, on one thread (the models are tiny)."""
+    import torch
+    torch.set_num_threads(1)
+    Cache(folder).get(run)
+
+
+def _train_in_pool(cache: Cache, runs: list, workers: int):
+    """Train runs into the cache, one process per core; yield each run as it lands."""
+    if workers <= 1 or len(runs) <= 1:
+        for run in runs:
+            cache.get(run)
+            yield run
+        return
+    from ..study.runner import _die_with_parent
+    with ProcessPoolExecutor(max_workers=min(workers, len(runs)), initializer=_die_with_parent) as pool:
+        futures = {pool.submit(_train_one, cache.folder, run): run for run in runs}
+        for future in as_completed(futures):
+            future.result()
+            yield futures[future]
+
+
 def build_figures(cache: Cache, console=None, names: list[str] | None = None,
-                  study_seeds: int | None = None) -> dict[str, Figure]:
+                  study_seeds: int | None = None, workers: int | None = None) -> dict[str, Figure]:
     """Train (or load) every run and study the figures need, with progress bars, then build them.
     ``study_seeds`` runs each study with that many switchboards per K instead of its own count
-    (the tests use a small study; the article's figures say how many they read)."""
+    (the tests use a small study; the article's figures say how many they read); ``workers`` is the
+    number of training processes (default: one per core)."""
     from .. import __version__
     from ..study import StudyConfig, run_study, summarise
 
@@ -218,9 +243,8 @@ def build_figures(cache: Cache, console=None, names: list[str] | None = None,
                   TimeElapsedColumn(), console=console, transient=False,
                   disable=console is None) as progress:
         task = progress.add_task("training the article's models", total=len(missing))
-        for run in missing:
-            progress.update(task, description=f"training {run.model} on {run.dataset} (seed {run.seed})")
-            cache.get(run)
+        for run in _train_in_pool(cache, missing, workers or os.cpu_count() or 1):
+            progress.update(task, description=f"trained {run.model} on {run.dataset} (seed {run.seed})")
             progress.advance(task)
         progress.update(task, description="trained the article's models")
         summaries = {}
