@@ -78,7 +78,7 @@ class Split:
     def card(self, reader: str = "this model") -> Tensor:
         """Each task's examples followed by its query token, (n, m + 1, C): (x_i, y_i[, d_i]) for
         i = 1..m, then (x_q, 0[, z_q]), whose water is the blank the model fills in."""
-        import torch  # here: this module is read without PyTorch, and a Split holds its tensors
+        import torch  # here, so that the registry reads without PyTorch; a Split means it is loaded
 
         if self.context is None:
             raise ValueError(f"{reader} reads a recipe card of measured examples; these points have none")
