@@ -19,7 +19,7 @@ RUNS = [("line", "white", {}), ("line", "white+brown", {}), ("plane", "white+bro
 def main() -> None:
     torch.set_num_threads(1)
     warm = make_dataset("white")
-    fit(lambda: make_model("line", warm), warm.train)  # pays the one-off torch._dynamo import
+    fit(lambda: make_model("line", warm), warm.train)  # pays the first fit's one-off costs
     print(f"{'model':12} {'dataset':13} {'options':16} {'seconds':>8} {'goal':>5} {'MSE/optimum':>12}")
     for name, dataset, options in RUNS:
         data = make_dataset(dataset)

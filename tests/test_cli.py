@@ -55,6 +55,44 @@ def test_lists_come_from_the_registries(capsys):
     assert "--selector-range: the range LOW,HIGH" in out  # each dataset's options, from the registry
 
 
+HEAVY = ("torch", "scipy", "plotly", "fastapi", "pydantic")
+
+
+def command(*argv: str) -> tuple[str, list[str]]:
+    """Run ``graintrain argv`` in a fresh Python; return its output and which HEAVY packages it imported."""
+    code = ("import json, sys; from graintrain.cli import main; status = main(sys.argv[1:]); "
+            f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]), file=sys.stderr); sys.exit(status)")
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout, json.loads(done.stderr.splitlines()[-1])
+
+
+def test_models_lists_every_entry_whole_without_importing_torch():
+    out, heavy = command("models")
+    assert heavy == []  # not torch (over a second to import), nor the web's or the study's packages
+    assert out.splitlines() == [f"{name.ljust(12)} {spec.about}" for name, spec in MODELS.items()]
+
+
+def test_datasets_lists_every_entry_and_option_without_importing_torch():
+    out, heavy = command("datasets")
+    assert heavy == []
+    expected = []
+    for name, spec in DATASETS.items():
+        expected.append(f"{name.ljust(13)} {spec.about}")
+        expected += [f"{'':15}{o.flag}: {o.help}" for o in spec.options]
+    assert out.splitlines() == expected
+
+
+def test_fit_imports_neither_torch_dynamo_nor_scipy():
+    # torch.optim's own classes import torch._dynamo on their first use (longer than torch takes to
+    # import); graintrain.optimizers' do not. scipy is for matching attention's experts alone.
+    code = ("import sys; from graintrain.cli import main; main(['fit', 'line', 'white', '--json']); "
+            "print([m for m in ('torch._dynamo', 'scipy') if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    summary, imported = done.stdout.splitlines()
+    assert json.loads(summary)["slope_error"] < 0.01 and imported == "[]"
+
+
 @pytest.mark.parametrize("argv, says", [
     (["fit", "lasagna", "white"], "choose from 'line', 'plane'"),
     (["fit", "line", "basmati"], "choose from 'white', 'brown'"),

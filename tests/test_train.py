@@ -125,3 +125,34 @@ def test_attention_takes_any_key_and_value_modules():
     assert model.weights.shape == (len(data.train), 3)
     result = fit(build, data.train, Recipe((Stage("mse", "adam", steps=300),)))
     assert result.losses[-1] < 0.5 * result.losses[0]
+
+
+@pytest.mark.parametrize("name, options", [("Adam", {"fused": True}), ("SGD", {}),
+                                           ("LBFGS", {"line_search_fn": "strong_wolfe"})])
+def test_optimizers_without_compile_marks_make_torch_optims_numbers(name, options):
+    # graintrain.optimizers leaves out torch.optim's marks for torch.compile (they import
+    # torch._dynamo); what each step computes must be torch.optim's own, to the last bit.
+    from graintrain import optimizers
+    runs = []
+    for kind in (getattr(torch.optim, name), getattr(optimizers, name)):
+        torch.manual_seed(0)
+        model = make_model("mlp", DATA, hidden=(3,))
+        start = [p.detach().clone() for p in model.parameters()]
+        opt = kind(model.parameters(), lr=0.05, **options)
+
+        def closure():
+            opt.zero_grad()
+            loss = (model(DATA.train.x, DATA.train.z) - DATA.train.y).pow(2).mean()
+            loss.backward()
+            return loss
+        losses = [opt.step(closure).item() for _ in range(20)]
+        runs.append((losses, [p.detach() for p in model.parameters()]))
+    (losses, params), (own_losses, own_params) = runs
+    assert losses == own_losses and losses[-1] < losses[0]
+    assert all(torch.equal(p, q) for p, q in zip(params, own_params))
+    assert not all(torch.equal(p, s) for p, s in zip(params, start))
+
+
+def test_the_objective_option_offers_the_trainers_objectives():
+    from graintrain.run_options import OPTIONS
+    assert OPTIONS["objective"].choices == tuple(OBJECTIVES)

@@ -1,21 +1,31 @@
 """graintrain: attention built up from a rice cooker, with every claim trained and measured."""
 
-from .datasets import DATASETS, GRAINS, Dataset, Grain, Split, make_dataset
-from .options import Option, OptionError
-from .metrics import (Match, accuracy, gate_accuracy, least_squares_optimum, match_experts,
-                      midpoint_mse, mse, slope_error)
-from .models import (CNN, MLP, MODELS, Attention, Classifier, CnnMlp, CrossAttention, Line, ModelSpec,
-                     Pipeline, Plane, ReluSwitch, SigmaPi, hand_set, make_model, num_parameters)
-from .runs import Run
-from .train import OBJECTIVES, Fit, Recipe, Stage, TrainingDiverged, fit, seeded_build, snapshot_model
+import importlib
 
 __version__ = "0.4.0"  # part of every cache key: bump it when any trained number may change
 
-__all__ = [
-    "DATASETS", "GRAINS", "Dataset", "Grain", "Option", "OptionError", "Split", "make_dataset",
-    "Match", "accuracy", "gate_accuracy", "least_squares_optimum", "match_experts", "midpoint_mse", "mse", "slope_error",
-    "MODELS", "ModelSpec", "hand_set", "make_model", "num_parameters",
-    "Attention", "Classifier", "CNN", "CnnMlp", "CrossAttention", "Line", "MLP", "Pipeline", "Plane",
-    "ReluSwitch", "SigmaPi",
-    "Run", "OBJECTIVES", "Fit", "Recipe", "Stage", "TrainingDiverged", "fit", "seeded_build", "snapshot_model",
-]
+# What ``from graintrain import ...`` offers, by the module that holds it. Each module is imported
+# when one of its names is first asked for, so that a command that needs no PyTorch (graintrain
+# models) does not import it by importing the package.
+_FROM = {
+    "datasets": ("DATASETS", "GRAINS", "Dataset", "Grain", "Split", "make_dataset"),
+    "options": ("Option", "OptionError"),
+    "metrics": ("Match", "accuracy", "gate_accuracy", "least_squares_optimum", "match_experts",
+                "midpoint_mse", "mse", "slope_error"),
+    "models": ("MODELS", "ModelSpec", "hand_set", "make_model", "num_parameters", "Attention",
+               "Classifier", "CNN", "CnnMlp", "CrossAttention", "Line", "MLP", "Pipeline", "Plane",
+               "ReluSwitch", "SigmaPi"),
+    "runs": ("Run",),
+    "recipe": ("Recipe", "Stage", "TrainingDiverged"),
+    "train": ("OBJECTIVES", "Fit", "fit", "seeded_build", "snapshot_model"),
+}
+_MODULE = {name: module for module, names in _FROM.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name in _MODULE:
+        return getattr(importlib.import_module(f".{_MODULE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = list(_MODULE)

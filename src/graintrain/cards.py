@@ -20,20 +20,9 @@ import torch
 from torch import Tensor
 
 from .datasets import CUPS, FAR_CUPS, JITTER, Dataset, Split
-from .options import Option
 
 RATIOS = (0.5, 4.0)  # each card's grain needs r ~ U(RATIOS) cups of water per cup
 NAN = float("nan")  # a card's ratio is its own: no true line is shared by the tasks
-
-
-def _context_length(default: int, help: str) -> Option:
-    """The context length m, one bound for both kinds of card."""
-    return Option("m", "int", default, help, low=1, high=64, label="context length m")
-
-
-CARD_OPTIONS = (_context_length(16, "measured examples on each card (of each grain, for mixed cards)"),)
-MIXED_OPTIONS = (_context_length(8, "measured examples of each grain on each card"),
-                 Option("grains", "int", 3, "grains on each mixed card", low=2, high=5))
 
 
 def _pairs(ratio: Tensor, shape: tuple[int, ...], noise: float, gen: torch.Generator) -> tuple[Tensor, Tensor]:

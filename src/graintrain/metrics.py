@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 from torch.func import functional_call, jacrev
 
@@ -64,6 +63,7 @@ def match_experts(model: nn.Module, dataset: Dataset) -> Match:
     The cost of pairing expert j with class k is max(|s_j − s_k|, |c_j − c_k|); the assignment
     minimises the total cost over all pairs.
     """
+    from scipy.optimize import linear_sum_assignment  # here: half a second to import, and only experts need it
     slopes = model.value.weight.detach()[:, 0]  # (K,)
     intercepts = model.value.bias.detach()  # (K,)
     cost = torch.maximum((slopes[:, None] - dataset.slopes[None]).abs(),

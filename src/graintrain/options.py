@@ -7,9 +7,10 @@ the CLI makes its flags from them and the lab its form, so a bound is written in
 
 from __future__ import annotations
 
+import importlib
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 KINDS = ("int", "float", "choice", "floats", "ints")
 
@@ -140,3 +141,10 @@ def check_options(registry: dict, entry: str, given: dict, what: str) -> dict:
             where = f"applies to {', '.join(who)}" if who else f"is no {what} option"
             raise OptionError(key, f"{where}, not to {entry}")
     return {k: declared[k].check(v) for k, v in given.items() if v is not None}
+
+
+def load(path: str) -> Callable:
+    """The function a registry entry names as "module:function" in graintrain, imported now. The
+    registries name their code this way so that they can be read without importing what it needs."""
+    module, name = path.split(":")
+    return getattr(importlib.import_module(f"graintrain.{module}"), name)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .datasets import GRAINS, Dataset, _grains
+from .datasets import GRAINS, Dataset
+from .grains import _grains
 
 SIZE = 24  # photos are SIZE × SIZE pixels, 3 colour channels from 0 to 1
 PALE = torch.tensor([0.95, 0.93, 0.86])  # the colour of a grain of darkness 0

@@ -2,7 +2,7 @@
 
 ``Run`` is one validated description of a run: a registered model and dataset, their options, any
 change to the model's recipe, and the seed. Its fields are made from the options each registry
-declares (the seed and the recipe's in ``train.py``, the data's in ``datasets.py``, the models' in
+declares (the seed and the recipe's in ``recipe.py``, the data's in ``datasets.py``, the models' in
 ``models/``), so a bound is written once. The CLI makes its flags from the same declarations and
 the lab its form (through ``/api/registry``); ``key`` names the run in the cache, ``query`` is the
 lab link that trains it, and ``fit`` trains it with the one trainer.
@@ -21,24 +21,11 @@ from torch import nn
 from .datasets import DATA_OPTIONS, DATASETS, Dataset, dataset_options, make_dataset
 from .models import MODELS, make_model
 from .options import Option, check_options, takers
-from .train import RECIPE_OPTIONS, SEED, SEEDING, Fit, Recipe, check, fit
+from .recipe import RECIPE_OPTIONS, SEED, Recipe
+from .run_options import GROUPS, OPTIONS
+from .train import SEEDING, Fit, check, fit
 
 
-def _merged(name: str) -> Option:
-    """One declaration for an option that several datasets declare. Darkness takes one reading per
-    grain, so its length is left to each dataset's own check."""
-    same = [o for spec in DATASETS.values() for o in spec.options if o.name == name]
-    return same[0] if len({o.length for o in same}) == 1 else dataclasses.replace(same[0], length=None)
-
-
-# Every option a run can set, grouped as the lab's form shows them.
-GROUPS: dict[str, tuple[Option, ...]] = {
-    "data": (*DATA_OPTIONS, *(_merged(name) for name in dict.fromkeys(
-        o.name for spec in DATASETS.values() for o in spec.options))),
-    "model": tuple({o.name: o for spec in MODELS.values() for o in spec.options}.values()),
-    "training": (*RECIPE_OPTIONS, SEED),
-}
-OPTIONS: dict[str, Option] = {o.name: o for group in GROUPS.values() for o in group}
 STAGE = ("optimizer", "objective", "lr", "steps")  # the options that make a run's recipe one stage
 
 

@@ -13,38 +13,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from . import optimizers
 from .datasets import Split
-from .options import Option
-
-
-LR = {"adam": 0.05, "sgd": 0.05, "lbfgs": 1.0}  # each optimizer's usual step size on these problems
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One phase of training: what to minimise, with which optimizer, for how many full-batch steps."""
-
-    objective: str = "mse"  # a name in OBJECTIVES
-    optimizer: str = "adam"  # adam | sgd | lbfgs
-    steps: int = 500  # full-batch steps; for lbfgs, loss evaluations (an iteration takes one or more)
-    lr: float | None = None  # step size (lbfgs: first trial step of a line search); None: LR[optimizer]
-    scale: float = 0.1  # mixture only: the spread s each expert allows around its answer
-    only: str = ""  # train only parameters whose names start with this (e.g. "value"); "" for all
-
-    @property
-    def step_size(self) -> float:
-        """The learning rate in force: lr, or the optimizer's usual one."""
-        return LR.get(self.optimizer, 0.05) if self.lr is None else self.lr
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """A whole run: the stages in order, how many fresh starts to try, and the seed of the first."""
-
-    stages: tuple[Stage, ...] = (Stage(),)
-    restarts: int = 1  # train from this many random starts and keep the lowest final training loss
-    seed: int = 0  # start r is seeded with seed·1000 + r, so runs repeat exactly
-    snapshots: int = 0  # parameter snapshots spread evenly over the run, for replays (0: none)
+from .recipe import OPTIMIZERS, Recipe, Stage, TrainingDiverged
 
 
 SEEDING = threading.Lock()  # held while seeding and building, so concurrent runs repeat exactly
@@ -56,10 +27,6 @@ def seeded_build(build: Callable[[], nn.Module], seed: int, start: int = 0) -> n
     with SEEDING:  # the initial weights come from the global RNG: one thread at a time
         torch.manual_seed(seed * 1000 + start)
         return build()
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite."""
 
 
 # Objectives: each maps (model, data, stage) to a scalar loss.
@@ -98,24 +65,6 @@ OBJECTIVES: dict[str, Callable[[nn.Module, Split, Stage], Tensor]] = {
     "cross-entropy": cross_entropy,
     "labelled": labelled,
 }
-OPTIMIZERS = ("adam", "sgd", "lbfgs")
-
-SEED = Option("seed", "int", 0, "seed for the data and the model", low=0, high=2**31 - 1)
-
-# What a run may change in its model's registered recipe. Any of the stage settings makes it one
-# stage, which starts from the first registered stage's settings (runs.Run.recipe).
-RECIPE_OPTIONS = (
-    Option("optimizer", "choice", None, "optimizer of a one-stage run (default: the model's recipe)",
-           choices=OPTIMIZERS),
-    Option("objective", "choice", None, "objective of a one-stage run (default: the model's recipe)",
-           choices=tuple(OBJECTIVES)),
-    Option("lr", "float", None, "learning rate of a one-stage run", low=0.0, high=10.0, low_open=True,
-           label="learning rate"),
-    Option("steps", "int", None, "steps of a one-stage run", low=1, high=20_000),
-    Option("restarts", "int", None, "random starts to try; the lowest final loss is kept", low=1, high=10,
-           label="starts"),
-)
-
 # Which models each objective can train, and what to tell the reader when it cannot.
 APPLIES: dict[str, tuple[Callable[[nn.Module], bool], str]] = {
     "mse": (lambda m: not hasattr(m, "probabilities"), "a model that predicts water"),
@@ -141,13 +90,13 @@ class Fit:
 def _optimizer(stage: Stage, params: list[Tensor]) -> torch.optim.Optimizer:
     lr = stage.step_size
     if stage.optimizer == "adam":
-        return torch.optim.Adam(params, lr=lr, fused=True)  # one kernel for all tensors: 1.2x here
+        return optimizers.Adam(params, lr=lr, fused=True)  # one kernel for all tensors: 1.2x here
     if stage.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=lr)
+        return optimizers.SGD(params, lr=lr)
     if stage.optimizer == "lbfgs":
-        return torch.optim.LBFGS(params, lr=lr, max_iter=stage.steps, max_eval=stage.steps,
-                                 history_size=50, line_search_fn="strong_wolfe",
-                                 tolerance_grad=1e-12, tolerance_change=1e-14)
+        return optimizers.LBFGS(params, lr=lr, max_iter=stage.steps, max_eval=stage.steps,
+                                history_size=50, line_search_fn="strong_wolfe",
+                                tolerance_grad=1e-12, tolerance_change=1e-14)
     raise ValueError(f"unknown optimizer {stage.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
 
 

@@ -1,25 +1,22 @@
 """The graintrain command: fit a registered model to a registered dataset, and list both registries.
 
 The command is split by job: ``args.py`` builds the parser, and ``fit.py``, ``study.py`` and
-``web.py`` each run one command (``serve`` and ``build`` share ``web.py``).
+``web.py`` each run one command (``serve`` and ``build`` share ``web.py``). Each is imported when
+its command runs: listing the models or the datasets needs no PyTorch, and importing it takes
+over a second.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 
-import torch
 from rich.console import Console
 
 from ..datasets import DATASETS
 from ..models import MODELS
-from ..train import TrainingDiverged
+from ..recipe import TrainingDiverged
 from .args import UsageError, build_parser
-from .fit import _print_summary, run_fit
-from .study import run_study_command
-from .web import run_web
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,13 +33,17 @@ def main(argv: list[str] | None = None) -> int:
                 for o in spec.options:
                     out.print(f"{'':15}{o.flag}: {o.help}", highlight=False, soft_wrap=True)
         elif args.command == "study":
+            from .study import run_study_command
             return run_study_command(args, out, err)
         elif args.command in ("serve", "build"):
+            import torch
+            from .web import run_web
             torch.set_num_threads(1)
             return run_web(args, out, err)
         else:
+            import torch
+            from .fit import _print_summary, run_fit
             torch.set_num_threads(1)  # tiny tensors: threads cost more than they give
-            importlib.import_module("torch._dynamo")  # the first optimizer step would (~1 s): not training
             summary = run_fit(args, err)
             if args.json:
                 print(json.dumps(summary))
@@ -64,4 +65,4 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["UsageError", "build_parser", "main", "run_fit", "run_study_command", "run_web"]
+__all__ = ["UsageError", "build_parser", "main"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..datasets import DATASETS
 from ..models import MODELS
 from ..options import Option, takers
-from ..runs import GROUPS, OPTIONS
+from ..run_options import GROUPS, OPTIONS
 
 
 class UsageError(Exception):

@@ -2,33 +2,23 @@
 
 Every entry builds its model the same way, ``build(dataset, **options)``, so the CLI, the web app,
 the article and the study all make models alike. Each entry also carries the recipe its claims are
-checked with.
+checked with. The registry names each builder by where it lives (``builders.py``), which is imported
+when a model is built, and so are the model classes: listing the models, or making the command
+line's flags from their options, does not import PyTorch, which takes over a second.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from torch import nn
+from ..datasets import Dataset
+from ..options import Option, check_options, load
+from ..recipe import Recipe, Stage
 
-from ..datasets import DATASETS, Dataset
-from ..options import Option, check_options
-from ..train import Recipe, Stage
-from .attention import Attention
-from .classifier import Classifier
-from .cnn import CNN
-from .cnn_mlp import CnnMlp
-from .context_mlp import ContextMLP
-from .cross_attention import CrossAttention
-from .line import Line
-from .linear_self_attention import LinearSelfAttention
-from .mlp import MLP
-from .pipeline import Pipeline
-from .plane import Plane
-from .relu_switch import ReluSwitch, hand_set
-from .self_attention import SelfAttention
-from .sigma_pi import SigmaPi
+if TYPE_CHECKING:
+    from torch import nn
 
 # Least squares in a handful of parameters: L-BFGS lands on the optimum in a few iterations.
 CONVEX = Recipe(stages=(Stage("mse", "lbfgs", steps=12),))
@@ -66,108 +56,77 @@ EXPERTS = Option("experts", "int", None, "number of experts K (default: one per 
                  label="experts K")
 
 
-def _attention(ds: Dataset, experts: int | None = None) -> Attention:
-    return Attention(experts or ds.num_classes).start(ds.train.x, ds.train.z, ds.train.y)
-
-
-def _needs_photos(ds: Dataset, model: str) -> None:
-    """ValueError, naming the datasets that have photos, when this one has none."""
-    if ds.train.photo is None:
-        have = ", ".join(name for name, spec in DATASETS.items() if spec.photos)
-        raise ValueError(f"{model} reads photos of the grains; {ds.name} has none (choose {have})")
-
-
-def _cross_attention(ds: Dataset, experts: int | None = None) -> CrossAttention:
-    _needs_photos(ds, "cross-attention")
-    return CrossAttention(experts or ds.num_classes).start(ds.train.x, ds.train.photo, ds.train.y)
-
-
-def _cnn_mlp(ds: Dataset) -> CnnMlp:
-    _needs_photos(ds, "cnn-mlp")
-    return CnnMlp(features=2, hidden=(16,))  # 1507 parameters, cross-attention's 1449 + 4%
-
-
 # Models that read a recipe card train on many cards at once, full batch, on the squared error of
 # the query's water; L-BFGS settles the few weights of the attention layers.
 IN_CONTEXT = Recipe(stages=(Stage("mse", "lbfgs", steps=300),))
-
-
-def _needs_cards(ds: Dataset, model: str, channels: int = 2) -> None:
-    """ValueError, naming the datasets whose cards it can read, when this one has none."""
-    if ds.train.context is None or ds.train.context.shape[-1] < channels:
-        have = ", ".join(name for name, spec in DATASETS.items() if spec.context >= channels)
-        what = "recipe cards with darkness" if channels > 2 else "recipe cards"
-        raise ValueError(f"{model} reads {what} in context; {ds.name} has none (choose {have})")
-
-
-def _card_reader(name: str, make: Callable[..., nn.Module], channels: int = 2) -> Callable[..., nn.Module]:
-    def build(ds: Dataset, **options) -> nn.Module:
-        _needs_cards(ds, name, channels)
-        return make(ds, **options)
-    return build
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     """A registry entry: how to build the model for a dataset, and how it is trained by default."""
 
-    build: Callable[..., nn.Module]  # build(dataset, **options) -> model
+    where: str  # the builder, as "module:function" in graintrain: "models.builders:line"
     about: str
     recipe: Recipe = CONVEX
     options: tuple[Option, ...] = ()  # what the builder takes besides the dataset, e.g. (HIDDEN,)
     classifies: bool = False  # True: the output is class scores, judged by accuracy, not MSE
 
+    @property
+    def build(self) -> Callable[..., nn.Module]:
+        """The builder itself, build(dataset, **options) -> model, imported now (with PyTorch)."""
+        return load(self.where)
+
 
 MODELS: dict[str, ModelSpec] = {
-    "line": ModelSpec(lambda ds: Line(), "y = w·x + b, 2 parameters"),
-    "plane": ModelSpec(lambda ds: Plane(), "y = a·x + b·d + c, 3 parameters"),
-    "sigma-pi": ModelSpec(lambda ds: SigmaPi(), "y = a·x + b·x·d + c, 3 parameters"),
+    "line": ModelSpec("models.builders:line", "y = w·x + b, 2 parameters"),
+    "plane": ModelSpec("models.builders:plane", "y = a·x + b·d + c, 3 parameters"),
+    "sigma-pi": ModelSpec("models.builders:sigma_pi", "y = a·x + b·x·d + c, 3 parameters"),
     "mlp": ModelSpec(
-        lambda ds, hidden=HIDDEN.default: MLP(tuple(hidden)),
+        "models.builders:mlp",
         "ReLU network on (x, d); --hidden 2 has 9 parameters, --hidden 10 has 41",
         # L-BFGS from several starts: a start whose ReLU units die or share one kink is dropped.
         Recipe(stages=(Stage("mse", "lbfgs", steps=150),), restarts=5),
         options=(HIDDEN,)),
     "classifier": ModelSpec(
-        lambda ds: Classifier(ds.num_classes), "softmax over grain types, from d",
+        "models.builders:classifier", "softmax over grain types, from d",
         Recipe(stages=(Stage("cross-entropy", "lbfgs", steps=25),)),
         classifies=True),
     "pipeline": ModelSpec(
-        lambda ds: Pipeline(ds.num_classes), "classifier, then a hard switch to one line per grain",
+        "models.builders:pipeline", "classifier, then a hard switch to one line per grain",
         Recipe(stages=(Stage("labelled", "lbfgs", steps=50),))),
     "relu-switch": ModelSpec(
-        lambda ds: ReluSwitch(ds.num_classes),
+        "models.builders:relu_switch",
         "ReLU units on x and the class probabilities, held off by inhibitory weights",
         Recipe(stages=(Stage("labelled", "lbfgs", steps=200),), restarts=3)),
     "attention": ModelSpec(
-        _attention,
+        "models.builders:attention",
         "y = Σ_k softmax(K(d))_k · V(x)_k with linear K and V, 4K parameters, started from the data",
         ATTENTION,
         options=(EXPERTS,)),
     "attention-blended": ModelSpec(
-        lambda ds, experts=None: Attention(experts or ds.num_classes),
+        "models.builders:attention_blended",
         "the same attention as the post trains it: PyTorch's start, Adam on the blended error",
         BLENDED,
         options=(EXPERTS,)),
     "cross-attention": ModelSpec(
-        _cross_attention,
+        "models.builders:cross_attention",
         "y = Σ_k softmax(K(photo))_k · V(x)_k: a small CNN looks at the grain and gates linear experts",
         CROSS_ATTENTION,
         options=(EXPERTS,)),
     "cnn-mlp": ModelSpec(
-        _cnn_mlp,
+        "models.builders:cnn_mlp",
         "the same CNN's view of the grain joins x in a ReLU network, with no gate; cross-attention's size",
         CNN_MLP),
     "linear-self-attention": ModelSpec(
-        _card_reader("linear-self-attention", lambda ds: LinearSelfAttention()),
+        "models.builders:linear_self_attention",
         "one linear self-attention layer over the card's (x, y) tokens and (x_q, 0), 16 parameters",
         IN_CONTEXT),
     "self-attention": ModelSpec(
-        _card_reader("self-attention", lambda ds: SelfAttention(), channels=3),
+        "models.builders:self_attention",
         "softmax attention keyed by (x, d) over a mixed card, values y/x, 5 parameters",
         IN_CONTEXT),
     "context-mlp": ModelSpec(
-        _card_reader("context-mlp", lambda ds: ContextMLP(ds.train.context.shape[1], (4,))),
+        "models.builders:context_mlp",
         "ReLU network with 4 hidden units on the flattened card and x_q: 8m + 13 parameters",
         IN_CONTEXT),
 }
@@ -185,5 +144,20 @@ def num_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-__all__ = ["IN_CONTEXT", "ContextMLP", "LinearSelfAttention", "SelfAttention", "ATTENTION", "BLENDED", "CROSS_ATTENTION", "CNN_MLP", "CNN", "CnnMlp", "CrossAttention", "MODELS", "EXPERTS", "HIDDEN", "ModelSpec", "make_model", "num_parameters", "Attention", "Classifier", "Line",
-           "MLP", "Pipeline", "Plane", "ReluSwitch", "SigmaPi", "hand_set"]
+# The model classes need PyTorch: each is imported from its file when first asked for, as in
+# ``from graintrain.models import Attention``.
+_CLASSES = {"Attention": "attention", "Classifier": "classifier", "CNN": "cnn", "CnnMlp": "cnn_mlp",
+            "ContextMLP": "context_mlp", "CrossAttention": "cross_attention", "Line": "line",
+            "LinearSelfAttention": "linear_self_attention", "MLP": "mlp", "Pipeline": "pipeline",
+            "Plane": "plane", "ReluSwitch": "relu_switch", "hand_set": "relu_switch",
+            "SelfAttention": "self_attention", "SigmaPi": "sigma_pi"}
+
+
+def __getattr__(name: str):
+    if name in _CLASSES:
+        return getattr(importlib.import_module(f".{_CLASSES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["ATTENTION", "BLENDED", "CNN_MLP", "CONVEX", "CROSS_ATTENTION", "EXPERTS", "HIDDEN", "IN_CONTEXT",
+           "MODELS", "ModelSpec", "make_model", "num_parameters", *_CLASSES]

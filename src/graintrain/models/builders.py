@@ -1,0 +1,100 @@
+"""How each registered model is built for a dataset: ``MODELS[name].where`` names one of these.
+
+Each takes the dataset and the model's options, ``(dataset, **options) -> model``; a model that
+reads photos or recipe cards refuses, with a ValueError naming the datasets that have them, a
+dataset that does not.
+"""
+
+from __future__ import annotations
+
+from ..datasets import DATASETS, Dataset
+from . import HIDDEN
+from .attention import Attention
+from .classifier import Classifier
+from .cnn_mlp import CnnMlp
+from .context_mlp import ContextMLP
+from .cross_attention import CrossAttention
+from .line import Line
+from .linear_self_attention import LinearSelfAttention
+from .mlp import MLP
+from .pipeline import Pipeline
+from .plane import Plane
+from .relu_switch import ReluSwitch
+from .self_attention import SelfAttention
+from .sigma_pi import SigmaPi
+
+
+def _needs_photos(ds: Dataset, model: str) -> None:
+    """ValueError, naming the datasets that have photos, when this one has none."""
+    if ds.train.photo is None:
+        have = ", ".join(name for name, spec in DATASETS.items() if spec.photos)
+        raise ValueError(f"{model} reads photos of the grains; {ds.name} has none (choose {have})")
+
+
+def _needs_cards(ds: Dataset, model: str, channels: int = 2) -> None:
+    """ValueError, naming the datasets whose cards it can read, when this one has none."""
+    if ds.train.context is None or ds.train.context.shape[-1] < channels:
+        have = ", ".join(name for name, spec in DATASETS.items() if spec.context >= channels)
+        what = "recipe cards with darkness" if channels > 2 else "recipe cards"
+        raise ValueError(f"{model} reads {what} in context; {ds.name} has none (choose {have})")
+
+
+def line(ds: Dataset) -> Line:
+    return Line()
+
+
+def plane(ds: Dataset) -> Plane:
+    return Plane()
+
+
+def sigma_pi(ds: Dataset) -> SigmaPi:
+    return SigmaPi()
+
+
+def mlp(ds: Dataset, hidden: tuple[int, ...] = HIDDEN.default) -> MLP:
+    return MLP(tuple(hidden))
+
+
+def classifier(ds: Dataset) -> Classifier:
+    return Classifier(ds.num_classes)
+
+
+def pipeline(ds: Dataset) -> Pipeline:
+    return Pipeline(ds.num_classes)
+
+
+def relu_switch(ds: Dataset) -> ReluSwitch:
+    return ReluSwitch(ds.num_classes)
+
+
+def attention(ds: Dataset, experts: int | None = None) -> Attention:
+    return Attention(experts or ds.num_classes).start(ds.train.x, ds.train.z, ds.train.y)
+
+
+def attention_blended(ds: Dataset, experts: int | None = None) -> Attention:
+    return Attention(experts or ds.num_classes)  # PyTorch's own start
+
+
+def cross_attention(ds: Dataset, experts: int | None = None) -> CrossAttention:
+    _needs_photos(ds, "cross-attention")
+    return CrossAttention(experts or ds.num_classes).start(ds.train.x, ds.train.photo, ds.train.y)
+
+
+def cnn_mlp(ds: Dataset) -> CnnMlp:
+    _needs_photos(ds, "cnn-mlp")
+    return CnnMlp(features=2, hidden=(16,))  # 1507 parameters, cross-attention's 1449 + 4%
+
+
+def linear_self_attention(ds: Dataset) -> LinearSelfAttention:
+    _needs_cards(ds, "linear-self-attention")
+    return LinearSelfAttention()
+
+
+def self_attention(ds: Dataset) -> SelfAttention:
+    _needs_cards(ds, "self-attention", channels=3)
+    return SelfAttention()
+
+
+def context_mlp(ds: Dataset) -> ContextMLP:
+    _needs_cards(ds, "context-mlp")
+    return ContextMLP(ds.train.context.shape[1], (4,))
