@@ -25,8 +25,9 @@ serve: $(BIN)/graintrain
 site: $(BIN)/graintrain
 	$(BIN)/graintrain build --out site
 
+# Two workers: one trains the article while the other runs the tests that need no article.
 test: $(BIN)/graintrain $(CHROMIUM)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 
 bench: $(BIN)/graintrain
 	$(BIN)/python benchmarks/fit_speed.py

@@ -14,6 +14,20 @@ torch.set_num_threads(1)  # the models are tiny: one thread is fastest and keeps
 FUZZED: dict = {}  # operation -> Counter of statuses, from the fuzzing tests, shown in the summary
 
 
+def pytest_sessionfinish(session):
+    """Under pytest-xdist, a worker hands its fuzzing counts to the controller that prints them."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["fuzzed"] = json.dumps({op: dict(c) for op, c in FUZZED.items()})
+
+
+def pytest_testnodedown(node, error):
+    """The controller gathers each worker's fuzzing counts (pytest-xdist calls this there)."""
+    for operation, statuses in json.loads(getattr(node, "workeroutput", {}).get("fuzzed", "{}")).items():
+        mine = FUZZED.setdefault(operation, {})
+        for status, n in statuses.items():
+            mine[int(status)] = mine.get(int(status), 0) + n
+
+
 def pytest_terminal_summary(terminalreporter):
     """The fuzzing tests' counts, so the run itself says how many requests got which answer."""
     for operation, statuses in FUZZED.items():
@@ -36,20 +50,33 @@ def trained():
     return train
 
 
+def _shared(tmp_path_factory):
+    """A folder every pytest-xdist worker of this run sees (the run's own temporary root)."""
+    if "PYTEST_XDIST_WORKER" in __import__("os").environ:
+        return tmp_path_factory.getbasetemp().parent
+    return tmp_path_factory.getbasetemp()
+
+
 @pytest.fixture(scope="session")
 def site_cache(tmp_path_factory):
-    """A cache holding every run the article needs, trained once for the whole test session."""
+    """A cache holding every run the article needs, trained once for the whole test run: the
+    pytest-xdist workers share it."""
     from graintrain.cache import Cache
-    return Cache(tmp_path_factory.mktemp("cache"))
+    folder = _shared(tmp_path_factory) / "site-cache"
+    folder.mkdir(exist_ok=True)
+    return Cache(folder)
 
 
 @pytest.fixture(scope="session")
-def site(site_cache):
+def site(site_cache, tmp_path_factory):
     """The built article, with a chapter 9 study of STUDY_SEEDS switchboards per K (the size the
-    recorded numbers were made with)."""
+    recorded numbers were made with). The first worker to need it trains it, holding a lock; the
+    others wait, then load what it kept."""
+    from filelock import FileLock
     from graintrain.article.site import build_site
     from article_numbers import STUDY_SEEDS
-    return build_site(site_cache, study_seeds=STUDY_SEEDS)
+    with FileLock(_shared(tmp_path_factory) / "site.lock"):
+        return build_site(site_cache, study_seeds=STUDY_SEEDS)
 
 
 def free_port() -> int:
