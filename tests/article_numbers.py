@@ -34,7 +34,7 @@ def main() -> None:
     import tempfile
 
     from graintrain.cache import Cache
-    from graintrain.article.site import build_figures
+    from graintrain.article.build import build_figures
 
     with tempfile.TemporaryDirectory() as folder:
         figures = build_figures(Cache(Path(folder)), study_seeds=STUDY_SEEDS)

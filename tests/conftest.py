@@ -73,7 +73,7 @@ def site(site_cache, tmp_path_factory):
     recorded numbers were made with). The first worker to need it trains it, holding a lock; the
     others wait, then load what it kept."""
     from filelock import FileLock
-    from graintrain.article.site import build_site
+    from graintrain.article.build import build_site
     from article_numbers import STUDY_SEEDS
     with FileLock(_shared(tmp_path_factory) / "site.lock"):
         return build_site(site_cache, study_seeds=STUDY_SEEDS)

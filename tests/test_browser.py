@@ -513,3 +513,36 @@ def test_lab_draws_held_out_cards_and_the_answer_a_card_model_gives_each(browser
         assert lines[f"{card}: model"] == pytest.approx(lines[f"{card}: true water"], rel=0.05), lines
     assert errors == []
     page.close()
+
+
+def test_a_fresh_server_answers_at_once_and_each_figure_appears_when_trained(browser, tmp_path):
+    """On an empty cache the page is served before any model has trained: each figure is a
+    placeholder with its progress, the API says so, and once training runs in the background
+    every figure takes its place on the open page, drawn, with no reload."""
+    import httpx
+    from graintrain.article.build import serve_site
+    from graintrain.article.site import chapters, figures_used
+    from graintrain.cache import Cache
+    from conftest import serve
+    names = figures_used(chapters()[0])
+    site, builder = serve_site(Cache(tmp_path), names=names, workers=1, start=False)
+    server, thread, _, url = serve(site, Cache(tmp_path))
+    waiting = httpx.get(f"{url}/api/figures/white-line").json()
+    assert waiting == {"ready": False, "have": 0, "need": 1, "failed": None}
+    assert httpx.get(f"{url}/api/figures/no-such-figure").status_code == 404
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{url}/01-rice-to-water.html")
+    assert page.locator("figure[data-pending]").count() == len(names) > 0
+    assert "0 of 1 ready" in page.locator("#fig-white-line").inner_text()
+    page.evaluate("window.sameDocument = true")  # gone if the page reloads
+    builder.start()
+    page.wait_for_function("document.querySelectorAll('figure[data-pending]').length === 0", timeout=60000)
+    draw_every_figure(page)
+    assert page.evaluate("window.sameDocument") is True and errors == []
+    assert httpx.get(f"{url}/api/figures/white-line").json()["ready"] is True
+    builder.join(timeout=60)
+    server.should_exit = True
+    thread.join(timeout=10)
+    page.close()

@@ -106,3 +106,10 @@ class Cache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def train_into(folder: Path, run: Run) -> None:
+    """In a pool worker: train one run into the cache at ``folder``, on one thread (the models are
+    tiny, and the pool gives each core its own process)."""
+    torch.set_num_threads(1)
+    Cache(folder).get(run)

@@ -6,13 +6,10 @@ The server and the static export both serve exactly these files, so the page a r
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import html
 import json
-import os
 import re
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -22,7 +19,6 @@ from ..assets import PLOTLY_JS
 from jinja2 import Environment, PackageLoader, select_autoescape
 from latex2mathml.converter import convert as to_mathml
 from markdown_it import MarkdownIt
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..cache import Cache
 from ..palette import palette
@@ -99,40 +95,94 @@ def _embed(payload: dict) -> str:
 
 
 class Site:
-    """Every file of the article, rendered once from built figures."""
+    """Every file of the article, rendered from built figures. Figures may arrive after the site is
+    made (``add``, from ``build.serve_site``): until then a page shows each as training, with its
+    progress, and the pages that place a new figure are rendered again."""
 
     def __init__(self, figures: dict[str, Figure], version: str, cache: Cache | None = None):
-        self.figures = figures
+        self.figures = dict(figures)
         self.version = version
         self.cache = cache  # where the figures' runs are kept: the static lab replays them
+        self.progress: dict[str, tuple[int, int]] = {}  # a figure still training: runs ready, runs needed
+        self.failed: str | None = None  # why background training stopped, if it did
         self.chapters = chapters()
+        self.captions = {m.group(1): render_markdown(m.group(2).strip())
+                         for c in self.chapters for m in FIGURE_BLOCK.finditer(c.text)}
         self.env = Environment(loader=PackageLoader("graintrain.article", "templates"),
                                autoescape=select_autoescape(["html"]))
-        self.pages: dict[str, str] = {}
-        for i, chapter in enumerate(self.chapters):
-            prev = self.chapters[i - 1] if i > 0 else None
-            nxt = self.chapters[i + 1] if i + 1 < len(self.chapters) else None
-            self.pages[chapter.page] = self._page(
-                "chapter.html", title=chapter.title, chapter=chapter, prev=prev, next=nxt,
-                body=render_markdown(chapter.text, self._figure_html))
-        self.pages["index.html"] = self._page("index.html", title="graintrain")
-        self.pages["lab.html"] = self._page("lab.html", title="Lab")
-        self.pages["404.html"] = self._page("404.html", title="Page not found")
+        self._pages: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def add(self, name: str, fig: Figure) -> None:
+        """A figure is ready: pages render again with it in place."""
+        with self._lock:
+            self.figures[name] = fig
+            self.progress.pop(name, None)
+            self._pages.clear()
+
+    @property
+    def names(self) -> list[str]:
+        """Every page's file name."""
+        return [c.page for c in self.chapters] + ["index.html", "lab.html", "404.html"]
+
+    def page(self, name: str) -> str | None:
+        """A page's HTML as the figures stand now, or None for an unknown page."""
+        if name not in self.names:
+            return None
+        with self._lock:
+            text = self._pages.get(name)
+        if text is None:
+            text = self._render(name)
+            with self._lock:
+                self._pages[name] = text
+        return text
+
+    @property
+    def pages(self) -> dict[str, str]:
+        """Every page, rendered."""
+        return {name: self.page(name) for name in self.names}
+
+    def _render(self, name: str) -> str:
+        others = {"index.html": ("index.html", "graintrain"), "lab.html": ("lab.html", "Lab"),
+                  "404.html": ("404.html", "Page not found")}
+        if name in others:
+            template, title = others[name]
+            return self._page(template, title=title)
+        i = next(i for i, c in enumerate(self.chapters) if c.page == name)
+        chapter = self.chapters[i]
+        return self._page("chapter.html", title=chapter.title, chapter=chapter,
+                          prev=self.chapters[i - 1] if i > 0 else None,
+                          next=self.chapters[i + 1] if i + 1 < len(self.chapters) else None,
+                          body=render_markdown(chapter.text, self._figure_html))
 
     def _page(self, template: str, **context) -> str:
         return self.env.get_template(template).render(chapters=self.chapters, version=self.version,
                                                       palette=palette(), **context)
 
     def _figure_html(self, name: str, caption: str) -> str:
-        if name not in self.figures:
+        if name not in FIGURES:
             raise KeyError(f"a chapter places figure {name!r}, which is not registered; "
                            f"known: {', '.join(FIGURES)}")
-        fig = self.figures[name]
+        fig = self.figures.get(name)
+        if fig is None:
+            have, need = self.progress.get(name, (0, len(FIGURES[name].runs)))
+            return self.env.get_template("pending.html").render(name=name, caption=caption, have=have,
+                                                                need=need, failed=self.failed)
         stats = "".join(f"<div><dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd></div>"
                         for k, v in fig.stats)
         return self.env.get_template("figure.html").render(
             fig=fig, caption=caption, stats=stats, payload=_embed(fig.payload()),
             replay=bool(fig.frames))
+
+    def figure(self, name: str) -> dict | None:
+        """A figure's state for a page waiting on it: its HTML once ready, else its progress; None
+        for an unknown figure."""
+        if name not in FIGURES:
+            return None
+        if name in self.figures:
+            return {"ready": True, "html": self._figure_html(name, self.captions.get(name, ""))}
+        have, need = self.progress.get(name, (0, len(FIGURES[name].runs)))
+        return {"ready": False, "have": have, "need": need, "failed": self.failed}
 
     def csv(self, name: str) -> str | None:
         """A figure's data as CSV, or None for an unknown figure."""
@@ -141,6 +191,8 @@ class Site:
 
     def write(self, out: Path) -> list[Path]:
         """Write the whole site to a folder that any static file server can serve."""
+        if self.progress:
+            raise RuntimeError(f"{len(self.progress)} figures are still training; build the site first")
         written = []
         out.mkdir(parents=True, exist_ok=True)
         for page, text in self.pages.items():
@@ -189,88 +241,4 @@ class Site:
         return [folder / e["file"] for e in index] + [folder / "registry.json", folder / "replays.json"]
 
 
-def _train_one(folder: Path, run) -> None:
-    """In a pool worker: train one run into the cache, on one thread (the models are tiny)."""
-    import torch
-    torch.set_num_threads(1)
-    Cache(folder).get(run)
-
-
-def _train_in_pool(cache: Cache, runs: list, workers: int):
-    """Train runs into the cache, one process per core; yield each run as it lands."""
-    if workers <= 1 or len(runs) <= 1:
-        for run in runs:
-            cache.get(run)
-            yield run
-        return
-    from ..study.runner import _die_with_parent
-    with ProcessPoolExecutor(max_workers=min(workers, len(runs)), initializer=_die_with_parent) as pool:
-        futures = {pool.submit(_train_one, cache.folder, run): run for run in runs}
-        for future in as_completed(futures):
-            future.result()
-            yield futures[future]
-
-
-def build_figures(cache: Cache, console=None, names: list[str] | None = None,
-                  study_seeds: int | None = None, workers: int | None = None) -> dict[str, Figure]:
-    """Train (or load) every run and study the figures need, with progress bars, then build them.
-    ``study_seeds`` runs each study with that many switchboards per K instead of its own count
-    (the tests use a small study; the article's figures say how many they read); ``workers`` is the
-    number of training processes (default: one per core)."""
-    from .. import __version__
-    from ..study import StudyConfig, run_study, summarise
-
-    specs = [FIGURES[n] for n in (names or FIGURES)]
-    declared = dict.fromkeys(item for s in specs for item in s.runs)  # runs and studies
-    sized = {n: dataclasses.replace(n, seeds=study_seeds) if study_seeds and isinstance(n, StudyConfig) else n
-             for n in declared}  # what a figure declares -> what is actually run
-    needs = list(sized.values())
-    # Built figures are kept too, named by everything they read and by the code that draws them.
-    folder = resources.files("graintrain.article") / "figures"
-    code = b"".join(f.read_bytes() for f in sorted(folder.iterdir(), key=lambda f: f.name)
-                    if f.name.endswith(".py"))
-    key = hashlib.sha256(repr((__version__, [n.key() for n in needs], [s.name for s in specs])).encode()
-                         + code).hexdigest()[:24]
-    kept = cache.load_json(f"figures-{key}.json")
-    if kept is not None:
-        return {name: Figure(**fields) for name, fields in kept.items()}
-
-    runs = [n for n in needs if not isinstance(n, StudyConfig)]
-    missing = [r for r in runs if not cache.has(r)]
-    studies = {n: dataclasses.replace(n, out=cache.folder / f"study-{n.key()}")
-               for n in needs if isinstance(n, StudyConfig)}
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=False,
-                  disable=console is None) as progress:
-        task = progress.add_task("training the article's models", total=len(missing))
-        for run in _train_in_pool(cache, missing, workers or os.cpu_count() or 1):
-            progress.update(task, description=f"trained {run.model} on {run.dataset} (seed {run.seed})")
-            progress.advance(task)
-        progress.update(task, description="trained the article's models")
-        summaries = {}
-        for study, located in studies.items():
-            bar = progress.add_task("running the switchboard study", total=None)
-            rows = run_study(located, on_cell=lambda done, total, bar=bar: progress.update(
-                bar, completed=done, total=total))
-            summaries[study] = {**summarise(rows), "seeds": study.seeds}
-    trained = {}
-
-    def get(item):
-        if isinstance(item, StudyConfig):
-            return summaries[sized[item]]
-        if item not in trained:
-            trained[item] = cache.get(item)
-        return trained[item]
-
-    built = {s.name: s.build(get) for s in specs}
-    cache.save_json(f"figures-{key}.json", {n: dataclasses.asdict(f) for n, f in built.items()})
-    return built
-
-
-def build_site(cache: Cache, console=None, study_seeds: int | None = None) -> Site:
-    """The whole article: every figure built from cached or newly trained models."""
-    from .. import __version__
-    return Site(build_figures(cache, console, study_seeds=study_seeds), __version__, cache)
-
-
-__all__ = ["Site", "build_site", "build_figures", "chapters", "render_markdown"]
+__all__ = ["Site", "chapters", "render_markdown"]

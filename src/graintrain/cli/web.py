@@ -15,7 +15,7 @@ def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
     import socket
     from ..cache import Cache
     from ..web.settings import Settings
-    from ..article.site import build_site
+    from ..article.build import build_site, serve_site
 
     if args.command == "build":
         out_folder(args.out, "the site")
@@ -30,8 +30,8 @@ def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
             except OSError as e:
                 raise UsageError(f"cannot listen on {settings.host}:{settings.port}: {e.strerror}; "
                                  "choose another with --port") from None
-    site = build_site(Cache(settings.cache_dir), console=err)
     if args.command == "build":
+        site = build_site(Cache(settings.cache_dir), console=err)
         written = site.write(Path(args.out))
         out.print(f"wrote {len(written)} files to {args.out}; serve them with any static file "
                   f"server, e.g. python -m http.server -d {args.out}", highlight=False)
@@ -39,6 +39,9 @@ def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
     import uvicorn
 
     from ..web.main import create_app
+    # The server answers at once; the article's models train behind it, and each figure appears
+    # on its page when its runs are ready (progress bars here, a placeholder there).
+    site, _ = serve_site(Cache(settings.cache_dir), console=err)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     out.print(f"graintrain: the article is at http://{host}:{settings.port}/  (Ctrl+C stops)",
               highlight=False)

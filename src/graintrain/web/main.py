@@ -72,5 +72,5 @@ def create_app(settings: Settings, site: Site) -> FastAPI:
 
     app.include_router(article.router)
 
-    errors.install(app, site.pages["404.html"])
+    errors.install(app, site.page("404.html"))
     return app

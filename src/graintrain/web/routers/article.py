@@ -11,7 +11,7 @@ router = APIRouter()
 
 
 def get_site(request: Request) -> Site:
-    """The rendered site, built once when the app started."""
+    """The site: its figures may still be arriving from training in the background."""
     return request.app.state.site
 
 
@@ -23,7 +23,7 @@ def home() -> RedirectResponse:
 @router.get("/{page}.html", response_class=HTMLResponse)
 def page(page: str, site: Site = Depends(get_site)) -> HTMLResponse:
     """A chapter, the contents page, or the 404 page."""
-    text = site.pages.get(f"{page}.html")
+    text = site.page(f"{page}.html")
     if text is None or page == "404":
         raise HTTPException(status_code=404)
     return HTMLResponse(text)
@@ -37,3 +37,13 @@ def figure_csv(name: str, site: Site = Depends(get_site)) -> PlainTextResponse:
         raise HTTPException(status_code=404)
     return PlainTextResponse(text, media_type="text/csv",
                              headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+@router.get("/api/figures/{name}")
+def figure_state(name: str, site: Site = Depends(get_site)) -> dict:
+    """A figure a page is waiting on: {"ready": true, "html"} once trained, else how many of its
+    runs are ready ("have" of "need"), and why training stopped if it did ("failed")."""
+    state = site.figure(name)
+    if state is None:
+        raise HTTPException(status_code=404, detail=f"no figure named {name!r}")
+    return state

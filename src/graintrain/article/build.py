@@ -1,0 +1,166 @@
+"""Training the article: every run and study its figures read, one process per core, each figure
+built the moment everything it reads is ready.
+
+``build_figures`` does it all before returning (the static export, the tests). ``serve_site``
+returns a Site at once and does the same in a background thread, handing the site each figure as
+it lands, so the server answers while the models train; a page shows a figure still training as a
+placeholder with its progress (``static/article.js`` swaps the figure in when it is ready).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from importlib import resources
+from typing import Callable
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..cache import Cache, train_into
+from .figures import FIGURES, Figure
+from .site import Site, chapters, figures_used
+
+OnFigure = Callable[[str, Figure], None]  # a figure's name and the figure, as it is built
+OnProgress = Callable[[str, int, int], None]  # a waiting figure's name, what it has, what it needs
+
+
+def _train_in_pool(cache: Cache, runs: list, workers: int):
+    """Train runs into the cache, one process per core; yield each run as it lands."""
+    if workers <= 1 or len(runs) <= 1:
+        for run in runs:
+            cache.get(run)
+            yield run
+        return
+    from ..study.runner import _die_with_parent
+    # Spawned, not forked: a server may be answering from other threads while this pool starts.
+    with ProcessPoolExecutor(max_workers=min(workers, len(runs)), initializer=_die_with_parent,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(train_into, cache.folder, run): run for run in runs}
+        for future in as_completed(futures):
+            future.result()
+            yield futures[future]
+
+
+def _figures_key(specs, needs) -> str:
+    """Built figures are kept too, named by everything they read and by the code that draws them."""
+    from .. import __version__
+    folder = resources.files("graintrain.article") / "figures"
+    code = b"".join(f.read_bytes() for f in sorted(folder.iterdir(), key=lambda f: f.name)
+                    if f.name.endswith(".py"))
+    return hashlib.sha256(repr((__version__, [n.key() for n in needs], [s.name for s in specs])).encode()
+                          + code).hexdigest()[:24]
+
+
+def _reading_order() -> list[str]:
+    """Every figure, in the order the chapters place them: the runs train in that order, so a
+    reader who starts at the top sees the first figures arrive first."""
+    placed = [name for chapter in chapters() for name in figures_used(chapter)]
+    return list(dict.fromkeys(placed + list(FIGURES)))
+
+
+def build_figures(cache: Cache, console=None, names: list[str] | None = None,
+                  study_seeds: int | None = None, workers: int | None = None,
+                  on_figure: OnFigure | None = None, on_progress: OnProgress | None = None) -> dict[str, Figure]:
+    """Train (or load) every run and study the figures need, with progress bars, and build each
+    figure as soon as what it reads is ready (``on_figure`` hears of each; ``on_progress`` of how
+    far each waiting figure is). ``study_seeds`` runs each study with that many switchboards per K
+    instead of its own count (the tests use a small study; the figure says how many it read);
+    ``workers`` is the number of training processes (default: one per core)."""
+    from ..runs import Run
+    from ..study import StudyConfig, run_study, summarise
+
+    specs = [FIGURES[n] for n in (names or _reading_order())]
+    declared = dict.fromkeys(item for s in specs for item in s.runs)  # runs and studies
+    sized = {n: dataclasses.replace(n, seeds=study_seeds) if study_seeds and isinstance(n, StudyConfig) else n
+             for n in declared}  # what a figure declares -> what is actually run
+    key = _figures_key(specs, list(sized.values()))
+    kept = cache.load_json(f"figures-{key}.json")
+    if kept is not None:
+        built = {name: Figure(**fields) for name, fields in kept.items()}
+        for name, fig in built.items():
+            on_figure and on_figure(name, fig)
+        return built
+
+    runs = [n for n in sized.values() if isinstance(n, Run)]
+    missing = [r for r in runs if not cache.has(r)]
+    ready: set = set(runs) - set(missing)  # runs in the cache, and studies summarised
+    summaries: dict = {}
+    trained: dict = {}
+    built: dict[str, Figure] = {}
+
+    def get(item):
+        if isinstance(item, StudyConfig):
+            return summaries[sized[item]]
+        if item not in trained:
+            trained[item] = cache.get(item)
+        return trained[item]
+
+    def build_what_is_ready() -> None:
+        for spec in specs:
+            if spec.name in built:
+                continue
+            have = sum(sized[n] in ready for n in spec.runs)
+            if have < len(spec.runs):
+                on_progress and on_progress(spec.name, have, len(spec.runs))
+                continue
+            built[spec.name] = spec.build(get)
+            on_figure and on_figure(spec.name, built[spec.name])
+
+    build_what_is_ready()
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=False,
+                  disable=console is None) as progress:
+        task = progress.add_task("training the article's models", total=len(missing))
+        for run in _train_in_pool(cache, missing, workers or os.cpu_count() or 1):
+            progress.update(task, description=f"trained {run.model} on {run.dataset} (seed {run.seed})")
+            progress.advance(task)
+            ready.add(run)
+            build_what_is_ready()
+        progress.update(task, description="trained the article's models")
+        for study in (n for n in sized.values() if isinstance(n, StudyConfig)):
+            bar = progress.add_task("running the switchboard study", total=None)
+            located = dataclasses.replace(study, out=cache.folder / f"study-{study.key()}")
+            rows = run_study(located, on_cell=lambda done, total, bar=bar: progress.update(
+                bar, completed=done, total=total))
+            summaries[study] = {**summarise(rows), "seeds": study.seeds}
+            ready.add(study)
+            build_what_is_ready()
+    cache.save_json(f"figures-{key}.json", {n: dataclasses.asdict(f) for n, f in built.items()})
+    return built
+
+
+def build_site(cache: Cache, console=None, study_seeds: int | None = None) -> Site:
+    """The whole article: every figure built from cached or newly trained models."""
+    from .. import __version__
+    return Site(build_figures(cache, console, study_seeds=study_seeds), __version__, cache)
+
+
+def serve_site(cache: Cache, console=None, names: list[str] | None = None,
+               workers: int | None = None, start: bool = True) -> tuple[Site, threading.Thread]:
+    """A site to serve at once: its figures arrive from a background thread as they are built
+    (all at once from a cache that kept them). The thread is returned, started unless ``start``
+    is False, so that a caller can start it later or wait for it."""
+    from .. import __version__
+    site = Site({}, __version__, cache)
+    for name in names or _reading_order():
+        site.progress[name] = (0, len(FIGURES[name].runs))
+
+    def build() -> None:
+        try:
+            build_figures(cache, console, names, workers=workers, on_figure=site.add,
+                          on_progress=lambda name, have, need: site.progress.__setitem__(name, (have, need)))
+        except Exception as e:  # the server stays up; the pages say that training stopped
+            site.failed = f"{type(e).__name__}: {e}"
+            raise
+
+    thread = threading.Thread(target=build, name="graintrain-article", daemon=True)
+    if start:
+        thread.start()
+    return site, thread
+
+
+__all__ = ["build_figures", "build_site", "serve_site"]
