@@ -6,10 +6,13 @@ Run: PYTHONPATH=src .venv/bin/python benchmarks/study_scaling.py [--workers 1,2]
 First every job of the study, cut as the study cuts it for the most workers projected (16), runs
 one after another in this process, timed. From those times: the total work, the critical path
 (the longest job), and for 2, 4, 8 and 16 workers the makespan of handing the jobs out longest
-first to whichever worker is free, as the study does, and total / makespan, the best speed-up
-those jobs allow (process start-up and the parent's bookkeeping left out). Then the study runs
+first to whichever worker is free, and total / makespan, the best speed-up those jobs allow
+(process start-up and the parent's bookkeeping left out); also in the order the study hands them
+out (by its estimates), and from CPU times, which other programs on the machine disturb less. Then the study runs
 for real with each number of workers asked, in fresh folders, and its wall time is compared with
-one worker's, measured in the same run; every run must give the same rows.
+one worker's, measured in the same run; every run must give the same rows. Last, the time of
+what `graintrain study` does after training, in one process whatever the workers: the summary,
+the report and the figures.
 """
 
 import argparse
@@ -22,7 +25,7 @@ from pathlib import Path
 import torch
 import torch._dynamo  # noqa: F401  as the study imports it before its pool forks (runner.py)
 
-from graintrain.study import StudyConfig, makespan, plan, run_job, run_study
+from graintrain.study import StudyConfig, makespan, plan, run_job, run_study, summarise, write_outputs
 
 
 def main() -> None:
@@ -42,31 +45,40 @@ def main() -> None:
     torch.set_num_threads(1)  # as in a worker
     jobs = plan(config, set(), max(projected))
     print(f"\n{len(jobs)} jobs, cut for {max(projected)} workers, run one after another:")
-    print(f"{'job':42} {'estimate s':>10} {'measured s':>10}")
-    seconds = []
+    print(f"{'job':42} {'estimate s':>10} {'wall s':>7} {'CPU s':>6}")
+    walls, cpus = [], []
     for job in jobs:
+        cpu = time.process_time()
         _, took = run_job(job, config.noise, config.points, dict(config.shape))
-        seconds.append(took)
-        print(f"{job.label():42} {job.seconds:10.2f} {took:10.2f}", flush=True)
-    total, longest = sum(seconds), max(seconds)
-    print(f"\ntotal work {total:.1f} s; critical path (longest job) {longest:.2f} s = 1/{total / longest:.0f} "
-          f"of the total; the estimates summed to {sum(j.seconds for j in jobs):.1f} s")
-    print(f"{'workers':>7} {'makespan s':>10} {'best speed-up':>13}")
+        walls.append(took)
+        cpus.append(time.process_time() - cpu)
+        print(f"{job.label():42} {job.seconds:10.2f} {took:7.2f} {cpus[-1]:6.2f}", flush=True)
+    total, longest = sum(walls), max(walls)
+    print(f"\ntotal work {total:.1f} s ({sum(cpus):.1f} s of CPU); critical path (longest job) {longest:.2f} s "
+          f"= 1/{total / longest:.0f} of the total; the estimates summed to {sum(j.seconds for j in jobs):.1f} s")
+    # Longest first by the measured times is the best this list scheduling can do with these jobs;
+    # the study hands them out longest first by its estimates; CPU times show how much of it
+    # was other programs taking this machine's cores.
+    print(f"{'workers':>7} {'longest first':>20} {'in the study order':>20} {'by CPU time':>12}")
     for w in projected:
-        span = makespan(sorted(seconds, reverse=True), w)
-        print(f"{w:7d} {span:10.2f} {total / span:12.1f}×")
+        best, study = makespan(sorted(walls, reverse=True), w), makespan(walls, w)
+        print(f"{w:7d} {best:9.2f} s {total / best:8.1f}× {study:9.2f} s {total / study:8.1f}× "
+              f"{sum(cpus) / makespan(sorted(cpus, reverse=True), w):11.1f}×")
 
     print("\nthe study itself (run_study, training only), each in a fresh folder:")
     print(f"{'workers':>7} {'wall s':>8} {'speed-up':>8}")
-    walls, numbers = {}, set()
+    study_walls, numbers = {}, set()
     with tempfile.TemporaryDirectory() as tmp:
         for w in workers:
             began = time.perf_counter()
             rows = run_study(replace(config, workers=w, out=Path(tmp) / f"w{w}"))
-            walls[w] = time.perf_counter() - began
+            study_walls[w] = time.perf_counter() - began
             numbers.add(repr(sorted(sorted((k, v) for k, v in r.items() if k != "seconds") for r in rows)))
-            print(f"{w:7d} {walls[w]:8.1f} {walls[1] / walls[w]:7.2f}×", flush=True)
-    print("every worker count gave the same rows" if len(numbers) == 1 else "ROWS DIFFER between worker counts")
+            print(f"{w:7d} {study_walls[w]:8.1f} {study_walls[1] / study_walls[w]:7.2f}×", flush=True)
+        print("every worker count gave the same rows" if len(numbers) == 1 else "ROWS DIFFER between worker counts")
+        began = time.perf_counter()
+        write_outputs(replace(config, out=Path(tmp) / "w1"), rows, summarise(rows))
+        print(f"then the summary, report and figures: {time.perf_counter() - began:.1f} s in one process")
 
 
 if __name__ == "__main__":
