@@ -1,8 +1,9 @@
-"""Running the study: one cell's runs, the plain recipe stacked, resuming, a process pool or Ray."""
+"""Running the study: one cell's runs, the plain recipe stacked, resuming, a process pool or Ray.
+
+The grid is cut into jobs of similar size, handed out longest first (jobs.py)."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import os
@@ -18,6 +19,7 @@ from ..datasets import Dataset
 from ..metrics import evaluate
 from ..train import seeded_build
 from .grid import METRICS, MODEL_NAMES, RECOVERED, STACK_CHUNK, StudyConfig, cell_runs
+from .jobs import STACKED, Job, plan
 from .stacked import fit_stacked
 
 
@@ -62,6 +64,16 @@ def run_blended(k: int, seeds: tuple[int, ...], noise: float, points: int,
     fit_stacked(models, x, z, y, runs[0].recipe(), chunk=STACK_CHUNK)
     seconds = (time.perf_counter() - began) / len(seeds)
     return [_row(k, s, "attention-blended", m, d, seconds) for s, m, d in zip(seeds, models, data)]
+
+
+def run_job(job: Job, noise: float, points: int, shape: dict) -> tuple[list[dict], float]:
+    """One job's rows, and the seconds it took in the process that ran it."""
+    began = time.perf_counter()
+    if job.models == (STACKED,):
+        rows = run_blended(job.k, job.seeds, noise, points, shape)
+    else:
+        rows = run_cell(job.k, job.seeds[0], noise, points, frozenset(MODEL_NAMES) - set(job.models), shape)
+    return rows, time.perf_counter() - began
 
 
 ROW_KEYS = ("K", "seed", "model", *METRICS)  # what every line of runs.jsonl must hold
@@ -111,9 +123,11 @@ def _die_with_parent() -> None:
 
 
 def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = None,
-              on_skipped: Callable[[int], None] | None = None) -> list[dict]:
+              on_skipped: Callable[[int], None] | None = None,
+              on_job: Callable[[Job, float], None] | None = None) -> list[dict]:
     """Train every cell not already in ``runs.jsonl``, in parallel processes; return all rows.
-    ``on_skipped(n)`` hears of lines in ``runs.jsonl`` that hold no run."""
+    ``on_skipped(n)`` hears of lines in ``runs.jsonl`` that hold no run; ``on_job(job, seconds)``
+    of each job as it finishes, with the seconds it took where it ran."""
     if config.out.exists() and not config.out.is_dir():
         raise NotADirectoryError(f"{config.out} is a file; the study writes into a folder")
     config.out.mkdir(parents=True, exist_ok=True)
@@ -133,13 +147,11 @@ def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = 
             and r.get("version") == __version__
             and r.get("data") == config.describe()]  # rows from another set-up are not reused
     done = {(r["K"], r["seed"], r["model"]) for r in rows}
-    cells = [(k, s) for k, s in itertools.product(config.lines, range(config.seeds))
-             if any((k, s, m) not in done for m in MODEL_NAMES)]
     total = len(config.lines) * config.seeds * len(MODEL_NAMES)  # runs
     finished = len(done)
     if on_cell:
         on_cell(finished, total)
-    def record(new_rows: list[dict]) -> None:
+    def record(job: Job, new_rows: list[dict], seconds: float) -> None:
         nonlocal finished
         for row in new_rows:
             row |= {"noise": config.noise, "points": config.points, "version": __version__,
@@ -147,30 +159,31 @@ def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = 
             append_row(path, row)
             rows.append(row)
         finished += len(new_rows)
+        if on_job:
+            on_job(job, seconds)
         if on_cell:
             on_cell(finished, total)
 
-    jobs: list[tuple[Callable, tuple]] = [
-        (run_cell, (k, s, config.noise, config.points, frozenset(m for m in MODEL_NAMES if (k, s, m) in done),
-                    dict(config.shape)))
-        for k, s in cells if any((k, s, m) not in done for m in MODEL_NAMES if m != "attention-blended")]
-    for k in config.lines:  # the plain recipe trains stacked, one group of seeds per K
-        seeds = tuple(s for s in range(config.seeds) if (k, s, "attention-blended") not in done)
-        if seeds:
-            jobs.append((run_blended, (k, seeds, config.noise, config.points, dict(config.shape))))
-    if not jobs:
+    settings = (config.noise, config.points, dict(config.shape))
+    if finished == total:
         pass
     elif config.backend == "ray":
-        _run_on_ray(jobs, config.address, record)
+        _run_on_ray(lambda workers: plan(config, done, workers), settings, config.address, record)
     else:
+        # torch's optimisers import torch._dynamo when the first one is made (1.5 s here): imported
+        # before the pool forks its workers, each starts with it instead of paying for it.
+        import torch._dynamo  # noqa: F401
         with ProcessPoolExecutor(max_workers=config.workers, initializer=_die_with_parent) as pool:
-            for future in as_completed([pool.submit(fn, *args) for fn, args in jobs]):
-                record(future.result())
+            futures = {pool.submit(run_job, job, *settings): job for job in plan(config, done, config.workers)}
+            for future in as_completed(futures):  # the pool starts them in plan's order, longest first
+                record(futures[future], *future.result())
     return rows
 
 
-def _run_on_ray(jobs: list[tuple[Callable, tuple]], address: str | None, record: Callable[[list[dict]], None]) -> None:
-    """Each job as a Ray task (one CPU each), recorded as soon as it finishes."""
+def _run_on_ray(plan_for: Callable[[int], list[Job]], settings: tuple, address: str | None,
+                record: Callable[[Job, list[dict], float], None]) -> None:
+    """Each job as a Ray task (one CPU each), cut for the cluster's CPUs, recorded as soon as it
+    finishes."""
     try:
         import ray
     except ImportError:
@@ -180,10 +193,12 @@ def _run_on_ray(jobs: list[tuple[Callable, tuple]], address: str | None, record:
     if started_here:
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
     try:
-        pending = [ray.remote(num_cpus=1)(fn).remote(*args) for fn, args in jobs]
+        task = ray.remote(num_cpus=1)(run_job)
+        pending = {task.remote(job, *settings): job
+                   for job in plan_for(max(1, int(ray.cluster_resources().get("CPU", 1))))}
         while pending:
-            ready, pending = ray.wait(pending, num_returns=1)
-            record(ray.get(ready[0]))
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            record(pending.pop(ready[0]), *ray.get(ready[0]))
     finally:
         if started_here:
             ray.shutdown()

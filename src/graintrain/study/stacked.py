@@ -5,6 +5,11 @@ out as (models, experts, points) so each model's points sit together in memory. 
 sum over models of each one's mean squared error, so every model gets exactly the gradient it
 would get alone (a mean over models would scale each by 1/M), and Adam, which works element by
 element, then takes the same steps as M separate runs.
+
+The four parameters live in one flat vector, padded to whole vectors of ``LANES`` floats. Fused Adam
+updates whole vectors with SIMD and finishes a remainder one float at a time, which rounds
+differently; padded, every float takes the vector path, so a model's numbers are the same bits
+whichever models share its stack, and the study can split its stacks as it likes.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from ..models import Attention
 from ..train import Recipe
 
 PARAMETERS = ("key.weight", "key.bias", "value.weight", "value.bias")  # Attention's, by name
+LANES = 16  # floats in a 64-byte cache line: the widest SIMD vector (AVX-512) PyTorch's CPU kernels use
 
 
 class StackedAttention(nn.Module):
@@ -27,22 +33,28 @@ class StackedAttention(nn.Module):
             raise ValueError("stacked training takes attention on raw z; these models standardise z")
         states = [m.state_dict() for m in models]
         # Each parameter read by its name in the models' own state, one row per model: (M, K).
-        self.stacked = nn.ParameterDict({name.replace(".", "_"): nn.Parameter(
-            torch.stack([s[name].reshape(-1) for s in states]).clone()) for name in PARAMETERS})
+        rows = torch.stack([torch.stack([s[name].reshape(-1) for s in states]) for name in PARAMETERS])
+        flat = rows.reshape(-1)
+        self.shape = rows.shape  # (4, M, K): the parameters in PARAMETERS' order
+        self.flat = nn.Parameter(torch.cat([flat, flat.new_zeros(-len(flat) % LANES)]))  # zeros stay zero
+
+    def rows(self) -> dict[str, Tensor]:
+        """Each parameter by Attention's name, as an (M, K) view into the flat vector."""
+        return dict(zip(PARAMETERS, self.flat[:self.shape.numel()].view(self.shape)))
 
     def forward(self, x: Tensor, z: Tensor) -> Tensor:
-        p = self.stacked
-        scores = p["key_weight"][:, :, None] * z[:, None, :] + p["key_bias"][:, :, None]  # (M, K, N)
+        p = self.rows()
+        scores = p["key.weight"][:, :, None] * z[:, None, :] + p["key.bias"][:, :, None]  # (M, K, N)
         g = scores.softmax(1)  # (M, K, N)
-        v = p["value_weight"][:, :, None] * x[:, None, :] + p["value_bias"][:, :, None]  # (M, K, N)
+        v = p["value.weight"][:, :, None] * x[:, None, :] + p["value.bias"][:, :, None]  # (M, K, N)
         return (g * v).sum(1)  # (M, N)
 
     def copy_into(self, models: list[Attention]) -> list[Attention]:
         """Load each model's row of the stacked parameters back into it, by name; return them."""
         for m, model in enumerate(models):
             state = model.state_dict()
-            model.load_state_dict(state | {name: self.stacked[name.replace(".", "_")][m].detach()
-                                           .reshape(state[name].shape).clone() for name in PARAMETERS})
+            model.load_state_dict(state | {name: row[m].detach().reshape(state[name].shape).clone()
+                                           for name, row in self.rows().items()})
         return models
 
 
