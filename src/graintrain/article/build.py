@@ -99,6 +99,9 @@ def build_figures(cache: Cache, console=None, names: list[str] | None = None,
             trained[item] = cache.get(item)
         return trained[item]
 
+    def keep() -> None:
+        cache.save_json(f"figures-{key}.json", {n: dataclasses.asdict(f) for n, f in built.items()})
+
     def build_what_is_ready() -> None:
         for spec in specs:
             if spec.name in built:
@@ -108,6 +111,8 @@ def build_figures(cache: Cache, console=None, names: list[str] | None = None,
                 on_progress and on_progress(spec.name, have, len(spec.runs))
                 continue
             built[spec.name] = spec.build(get)
+            if len(built) == len(specs):  # kept before the last figure is announced, so a server
+                keep()                    # stopped the moment all are shown starts warm next time
             on_figure and on_figure(spec.name, built[spec.name])
 
     build_what_is_ready()
@@ -129,7 +134,6 @@ def build_figures(cache: Cache, console=None, names: list[str] | None = None,
             summaries[study] = {**summarise(rows), "seeds": study.seeds}
             ready.add(study)
             build_what_is_ready()
-    cache.save_json(f"figures-{key}.json", {n: dataclasses.asdict(f) for n, f in built.items()})
     return built
 
 
