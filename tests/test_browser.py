@@ -90,16 +90,40 @@ def draw_every_figure(page) -> None:
 
 
 def test_every_chapter_draws_every_figure_without_errors(browser, base, site, request):
+    """Every chapter, every figure drawn with data and no console error: from the static copy in
+    the light theme, and from the server in the dark theme, where every plot must take the page's
+    colours (no white grid on a dark page). Screenshots of both at 1280 px."""
     mode = request.node.callspec.params["base"]
+    scheme = "dark" if mode == "server" else "light"
     SHOTS.mkdir(parents=True, exist_ok=True)
-    for chapter in site.chapters:
-        page, errors = open_page(browser, f"{base}/{chapter.page}")
-        drawn = page.evaluate("""[...document.querySelectorAll('figure.gt-figure .plot')].map(p =>
-            p._fullData.reduce((n, t) => n + (t.z ? t.z.flat().length : (t.y ? t.y.length : 0)), 0))""")
-        assert drawn and all(n > 0 for n in drawn), (chapter.page, drawn)
-        assert errors == [], (chapter.page, errors)
-        page.screenshot(path=str(SHOTS / f"{mode}-{chapter.slug}.png"), full_page=True)
+    for name in [c.page for c in site.chapters] + (["lab.html?dataset=switchboard"] if mode == "server" else []):
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{base}/{name}")
+        if name.startswith("lab"):
+            page.wait_for_function("document.body.dataset.preview === '500'")
+        else:
+            draw_every_figure(page)
+            drawn = page.evaluate("""[...document.querySelectorAll('figure.gt-figure .plot')].map(p =>
+                p._fullData.reduce((n, t) => n + (t.z ? t.z.flat().length : (t.y ? t.y.length : 0)), 0))""")
+            assert drawn and all(n > 0 for n in drawn), (name, drawn)
+        assert errors == [], (name, errors)
+        if scheme == "dark":
+            assert page.evaluate(DARK_GRID) and _dark_grids(page) == set(), name
+        page.screenshot(path=str(SHOTS / f"{mode}-{scheme}-1280-{name.split('.')[0]}.png"), full_page=True)
         page.close()
+
+
+DARK_GRID = """[...document.querySelectorAll('.js-plotly-plot')].flatMap(p =>
+    Object.entries(p._fullLayout).flatMap(([k, a]) => /^[xy]axis\\d*$/.test(k) ? (a.visible ? [a.gridcolor] : [])
+      : /^scene\\d*$/.test(k) ? [a.xaxis.gridcolor, a.yaxis.gridcolor, a.zaxis.gridcolor] : []))"""
+
+
+def _dark_grids(page) -> set:
+    """The grid colours of every plot on the page that are not the dark theme's."""
+    return {g for g in page.evaluate(DARK_GRID) if g.replace(" ", "") not in ("#3a3d44", "rgb(58,61,68)")}
 
 
 # For each figure: plots wider than their box, and pairs of subplot titles whose boxes overlap.
@@ -111,16 +135,6 @@ CRAMPED = """[...document.querySelectorAll('figure.gt-figure')].map(f => {
     a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom)).length;
   return {figure: f.dataset.figure, wider: svg.width > box.width + 1, overlaps};
 }).filter(r => r.wider || r.overlaps)"""
-
-
-DARK_GRID = """[...document.querySelectorAll('.js-plotly-plot')].flatMap(p =>
-    Object.entries(p._fullLayout).flatMap(([k, a]) => /^[xy]axis\\d*$/.test(k) ? (a.visible ? [a.gridcolor] : [])
-      : /^scene\\d*$/.test(k) ? [a.xaxis.gridcolor, a.yaxis.gridcolor, a.zaxis.gridcolor] : []))"""
-
-
-def _dark_grids(page) -> set:
-    """The grid colours of every plot on the page that are not the dark theme's."""
-    return {g for g in page.evaluate(DARK_GRID) if g.replace(" ", "") not in ("#3a3d44", "rgb(58,61,68)")}
 
 
 def test_phone_width_in_the_dark_has_no_sideways_scroll_and_no_cramped_figure(browser, app_url, site):
@@ -230,22 +244,6 @@ def test_the_attention_diagram_follows_the_darkness_slider(browser, base):
     assert max(widths) > 6 and min(widths) < 1.5  # one gate wide open, the others nearly shut
     assert "attention-network.d=0" in page.url and errors == []
     page.close()
-
-
-def test_every_page_in_the_dark_theme_on_a_desktop(browser, app_url, site):
-    """Screenshots of every chapter and the lab in the dark theme at 1280 px (the phone test takes
-    them at 375 px); the plots take the page's colours (no white grid on a dark page)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for name in [c.page for c in site.chapters] + ["lab.html?dataset=switchboard"]:
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme="dark")
-        page.goto(f"{app_url}/{name}")
-        if name.startswith("lab"):
-            page.wait_for_function("document.body.dataset.preview === '500'")
-        else:
-            draw_every_figure(page)
-        assert page.evaluate(DARK_GRID) and _dark_grids(page) == set(), name
-        page.screenshot(path=str(SHOTS / f"dark-1280-{name.split('.')[0]}.png"), full_page=True)
-        page.close()
 
 
 def test_the_units_slider_redraws_the_network_and_its_kinks(browser, app_url):
