@@ -53,3 +53,15 @@ def test_a_model_gets_the_same_bits_whichever_models_share_its_stack():
     for a, b in zip(together, split):
         for p, q in zip(a.parameters(), b.parameters()):
             assert torch.equal(p, q), (p - q).abs().max()
+
+
+def test_the_hand_worked_gradient_is_autograds():
+    from graintrain.study.stacked import StackedAttention
+    data = [make_dataset("switchboard", seed=s, lines=4, n=150) for s in range(3)]
+    torch.manual_seed(0)
+    stacked = StackedAttention([make_model("attention-blended", d) for d in data])
+    x, z, y = (torch.stack([getattr(d.train, k) for d in data]) for k in "xzy")  # (M, N)
+    (stacked(x, z) - y).pow(2).mean(1).sum().backward()
+    by_hand = stacked.gradient(x, z, y)
+    assert stacked.flat.grad.abs().max() > 0.01  # a gradient worth comparing
+    assert torch.allclose(by_hand, stacked.flat.grad, rtol=1e-5, atol=1e-6), (by_hand - stacked.flat.grad).abs().max()

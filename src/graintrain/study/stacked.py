@@ -49,6 +49,24 @@ class StackedAttention(nn.Module):
         v = p["value.weight"][:, :, None] * x[:, None, :] + p["value.bias"][:, :, None]  # (M, K, N)
         return (g * v).sum(1)  # (M, N)
 
+    @torch.no_grad()
+    def gradient(self, x: Tensor, z: Tensor, y: Tensor) -> Tensor:
+        """The flat gradient of Σ_m mean_n (ŷ_mn − y_mn)², worked out by hand rather than by
+        autograd (about six times faster here: no graph to build for a few small tensors). With
+        r = 2(ŷ − y)/N, each expert's answer gets ∂/∂v_k = r·g_k, and each score, through the
+        softmax, ∂/∂s_k = r·g_k·(v_k − ŷ)."""
+        p = self.rows()
+        scores = p["key.weight"][:, :, None] * z[:, None, :] + p["key.bias"][:, :, None]  # (M, K, N)
+        g = scores.softmax(1)  # (M, K, N)
+        v = p["value.weight"][:, :, None] * x[:, None, :] + p["value.bias"][:, :, None]  # (M, K, N)
+        answer = (g * v).sum(1)  # (M, N)
+        r = (answer - y) * (2 / y.shape[1])  # (M, N)
+        d_value = g * r[:, None]  # (M, K, N)
+        d_score = d_value * (v - answer[:, None])  # (M, K, N)
+        rows = torch.stack([(d_score * z[:, None]).sum(2), d_score.sum(2),  # in PARAMETERS' order
+                            (d_value * x[:, None]).sum(2), d_value.sum(2)]).reshape(-1)  # (4·M·K,)
+        return torch.cat([rows, rows.new_zeros(len(self.flat) - len(rows))])  # the padding stays still
+
     def copy_into(self, models: list[Attention]) -> list[Attention]:
         """Load each model's row of the stacked parameters back into it, by name; return them."""
         for m, model in enumerate(models):
@@ -77,9 +95,7 @@ def fit_stacked(models: list[Attention], x: Tensor, z: Tensor, y: Tensor, recipe
         for stage in recipe.stages:
             opt = torch.optim.Adam(stacked.parameters(), lr=stage.step_size, fused=True)
             for _ in range(stage.steps):
-                opt.zero_grad(set_to_none=True)
-                loss = (stacked(xs, zs) - ys).pow(2).mean(1).sum()  # sum of each model's own mean
-                loss.backward()
+                stacked.flat.grad = stacked.gradient(xs, zs, ys)  # each model's own mean's gradient
                 opt.step()
         stacked.copy_into(models[part])
     return models
