@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import threading
 from contextlib import asynccontextmanager
 from importlib import resources
 
@@ -28,9 +26,6 @@ def create_app(settings: Settings, site: Site) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        # The first optimizer step in a process imports torch._dynamo (about 1 s); do it now, aside,
-        # so the first lab job streams at once without slowing the server's start.
-        threading.Thread(target=importlib.import_module, args=("torch._dynamo",), daemon=True).start()
         yield
         jobs.shutdown()  # no training thread outlives the server
 
