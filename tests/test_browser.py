@@ -68,13 +68,18 @@ def base(request, app_url, static_url):
     return app_url if request.param == "server" else static_url
 
 
-def open_page(browser, url: str, width: int = 1280):
-    page = browser.new_page(viewport={"width": width, "height": 900})
+def open_page(browser, url: str, width: int = 1280, scheme: str = "light"):
+    """A page with its console errors collected, once it is drawn: a chapter's every figure, or the
+    lab's preview of its data."""
+    page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
-    draw_every_figure(page)
+    if "/lab" in url:
+        page.wait_for_function("document.body.dataset.preview === '500'")
+    else:
+        draw_every_figure(page)
     return page, errors
 
 
@@ -97,15 +102,8 @@ def test_every_chapter_draws_every_figure_without_errors(browser, base, site, re
     scheme = "dark" if mode == "server" else "light"
     SHOTS.mkdir(parents=True, exist_ok=True)
     for name in [c.page for c in site.chapters] + (["lab.html?dataset=switchboard"] if mode == "server" else []):
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{base}/{name}")
-        if name.startswith("lab"):
-            page.wait_for_function("document.body.dataset.preview === '500'")
-        else:
-            draw_every_figure(page)
+        page, errors = open_page(browser, f"{base}/{name}", scheme=scheme)
+        if not name.startswith("lab"):
             drawn = page.evaluate("""[...document.querySelectorAll('figure.gt-figure .plot')].map(p =>
                 p._fullData.reduce((n, t) => n + (t.z ? t.z.flat().length : (t.y ? t.y.length : 0)), 0))""")
             assert drawn and all(n > 0 for n in drawn), (name, drawn)
@@ -144,15 +142,8 @@ def test_phone_width_in_the_dark_has_no_sideways_scroll_and_no_cramped_figure(br
     draws both), so one pass at phone width covers the layout."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     for name in ["index.html"] + [c.page for c in site.chapters] + ["lab.html?dataset=switchboard"]:
-        page = browser.new_page(viewport={"width": 375, "height": 900}, color_scheme="dark")
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{app_url}/{name}")
-        if name.startswith("lab"):
-            page.wait_for_function("document.body.dataset.preview === '500'")
-        else:
-            draw_every_figure(page)
+        page, errors = open_page(browser, f"{app_url}/{name}", width=375, scheme="dark")
+        if not name.startswith("lab"):
             assert page.evaluate(CRAMPED) == [], name
             assert page.locator("nav.toc details").get_attribute("open") is None, name  # folded on a phone
         width = page.evaluate("document.documentElement.scrollWidth")

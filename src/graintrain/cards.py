@@ -22,6 +22,7 @@ from torch import Tensor
 from .datasets import CUPS, FAR_CUPS, JITTER, Dataset, Split
 
 RATIOS = (0.5, 4.0)  # each card's grain needs r ~ U(RATIOS) cups of water per cup
+SAME_GRAIN = 2 * JITTER + 1e-6  # two readings this close may be of one grain; a card's grains lie further apart
 NAN = float("nan")  # a card's ratio is its own: no true line is shared by the tasks
 
 
@@ -95,7 +96,7 @@ def _join(splits: list[Split]) -> Split:
 def matching(split: Split) -> Tensor:
     """(n, M) True where a mixed card's example is of the query's grain: its reading lies within
     the two readings' jitter of the query's (grains on one card are at least 1/(2G) apart)."""
-    return (split.context[..., 2] - split.z[:, None]).abs() <= 2 * JITTER + 1e-6
+    return (split.context[..., 2] - split.z[:, None]).abs() <= SAME_GRAIN
 
 
 def least_squares(split: Split, mask: Tensor | None = None) -> Tensor:

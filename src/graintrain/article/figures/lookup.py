@@ -8,8 +8,8 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from ...cards import least_squares, matching
-from ...datasets import CUPS, JITTER
+from ...cards import SAME_GRAIN, least_squares, matching
+from ...datasets import CUPS
 from ...models import num_parameters
 from ...train import snapshot_model
 from . import Figure, figure
@@ -19,9 +19,9 @@ from .plot import LINE_COLOURS, _json, _layout, _values, replay
 
 def _groups(darkness: torch.Tensor) -> torch.Tensor:
     """(M,) each example's grain, numbered by darkness: a new grain wherever the sorted readings
-    jump by more than two readings' jitter (the rule ``cards.matching`` uses)."""
+    jump by more than two readings of one grain can differ (``cards.SAME_GRAIN``, as ``matching``)."""
     order = darkness.argsort()
-    jumps = (darkness[order].diff() > 2 * JITTER + 1e-6).long()  # (M-1,)
+    jumps = (darkness[order].diff() > SAME_GRAIN).long()  # (M-1,)
     group = torch.empty_like(order)
     group[order] = torch.cat([torch.zeros(1, dtype=torch.long), jumps.cumsum(0)])
     return group
