@@ -127,8 +127,7 @@ def test_attention_takes_any_key_and_value_modules():
     assert result.losses[-1] < 0.5 * result.losses[0]
 
 
-@pytest.mark.parametrize("name, options", [("Adam", {"fused": True}), ("SGD", {}),
-                                           ("LBFGS", {"line_search_fn": "strong_wolfe"})])
+@pytest.mark.parametrize("name, options", [("Adam", {"fused": True}), ("SGD", {})])
 def test_optimizers_without_compile_marks_make_torch_optims_numbers(name, options):
     # graintrain.optimizers leaves out torch.optim's marks for torch.compile (they import
     # torch._dynamo); what each step computes must be torch.optim's own, to the last bit.
@@ -151,6 +150,56 @@ def test_optimizers_without_compile_marks_make_torch_optims_numbers(name, option
     assert losses == own_losses and losses[-1] < losses[0]
     assert all(torch.equal(p, q) for p, q in zip(params, own_params))
     assert not all(torch.equal(p, s) for p, s in zip(params, start))
+
+
+@pytest.mark.parametrize("history", [50, 3])
+def test_the_compact_lbfgs_direction_is_the_two_loop_recursions(history):
+    # graintrain's L-BFGS finds its direction by the compact form instead of torch.optim's two-loop
+    # recursion. After 25 iterations of torch.optim.LBFGS on a ReLU network (at history 3 the memory
+    # has rolled over), the compact form, fed torch's own memory and gradient, gives torch's direction.
+    from graintrain import optimizers
+    torch.manual_seed(1)
+    model = make_model("mlp", DATA, hidden=(10,))
+    opt = torch.optim.LBFGS(model.parameters(), max_iter=25, history_size=history, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = (model(DATA.train.x, DATA.train.z) - DATA.train.y).pow(2).mean()
+        loss.backward()
+        return loss
+    opt.step(closure)
+    state = opt.state[opt._params[0]]
+    steps, changes = torch.stack(state["old_stps"]).double(), torch.stack(state["old_dirs"]).double()
+    assert len(steps) == history if history < 20 else len(steps) > 20  # full and rolling, or not
+    ours = -optimizers.LBFGS._inverse_hessian_times(state["prev_flat_grad"].double().numpy(), steps.numpy(),
+                                                   changes.numpy(), float(state["H_diag"]))
+    assert torch.allclose(torch.from_numpy(ours).float(), state["d"], rtol=1e-4, atol=1e-5 * state["d"].abs().max())
+
+
+def test_the_compact_lbfgs_lands_where_torch_optims_does():
+    # On least squares (a plane) the two follow one path to the optimum, iteration by iteration.
+    from graintrain import optimizers
+    runs = []
+    for kind in (torch.optim.LBFGS, optimizers.LBFGS):
+        torch.manual_seed(0)
+        model = make_model("plane", DATA)
+        opt = kind(model.parameters(), max_iter=30, line_search_fn="strong_wolfe",
+                   tolerance_grad=1e-12, tolerance_change=1e-14)
+        losses = []
+
+        def closure():
+            opt.zero_grad()
+            loss = (model(DATA.train.x, DATA.train.z) - DATA.train.y).pow(2).mean()
+            loss.backward()
+            losses.append(loss.item())
+            return loss
+        opt.step(closure)
+        runs.append((losses, torch.cat([p.detach().flatten() for p in model.parameters()])))
+    (losses, params), (own, own_params) = runs
+    assert len(own) >= 5 and own[-1] < 0.05 * own[0]
+    assert max(abs(a - b) for a, b in zip(losses[:5], own[:5])) <= 1e-5 * losses[0]
+    assert abs(losses[-1] - own[-1]) <= 1e-5 * losses[-1]
+    assert torch.allclose(params, own_params, atol=1e-4)
 
 
 def test_the_objective_option_offers_the_trainers_objectives():
