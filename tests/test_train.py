@@ -202,6 +202,13 @@ def test_the_compact_lbfgs_lands_where_torch_optims_does():
     assert torch.allclose(params, own_params, atol=1e-4)
 
 
-def test_the_objective_option_offers_the_trainers_objectives():
+def test_every_objective_the_option_offers_gives_a_loss_on_a_model_it_applies_to():
     from graintrain.run_options import OPTIONS
-    assert OPTIONS["objective"].choices == tuple(OBJECTIVES)
+    from graintrain.train import APPLIES
+    grains = make_dataset("three-grains")
+    models = [make_model(name, grains) for name in ("line", "attention", "classifier", "pipeline")]
+    for name in OPTIONS["objective"].choices:
+        applies, _ = APPLIES[name]
+        model = next(m for m in models if applies(m))
+        loss = OBJECTIVES[name](model, grains.train, Stage(name))
+        assert loss.shape == () and torch.isfinite(loss) and loss > 0, name

@@ -12,7 +12,7 @@ from .options import Option
 
 LR = {"adam": 0.05, "sgd": 0.05, "lbfgs": 1.0}  # each optimizer's usual step size on these problems
 OPTIMIZERS = ("adam", "sgd", "lbfgs")
-OBJECTIVE_NAMES = ("mse", "mixture", "cross-entropy", "labelled")  # train.OBJECTIVES: each one's code
+OBJECTIVE_NAMES = ("mse", "mixture", "cross-entropy", "labelled")  # each is the function of its name in train.py
 
 
 @dataclass(frozen=True)

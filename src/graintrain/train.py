@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from . import optimizers
 from .datasets import Split
-from .recipe import OPTIMIZERS, Recipe, Stage, TrainingDiverged
+from .recipe import OBJECTIVE_NAMES, OPTIMIZERS, Recipe, Stage, TrainingDiverged
 
 
 SEEDING = threading.Lock()  # held while seeding and building, so concurrent runs repeat exactly
@@ -59,12 +59,9 @@ def labelled(model: nn.Module, data: Split, stage: Stage) -> Tensor:
     return classify + (model.with_labels(data.x, data.label) - data.y).pow(2).mean()
 
 
+# Each name recipe.py declares is the function of that name here ("cross-entropy": cross_entropy).
 OBJECTIVES: dict[str, Callable[[nn.Module, Split, Stage], Tensor]] = {
-    "mse": mse,
-    "mixture": mixture,
-    "cross-entropy": cross_entropy,
-    "labelled": labelled,
-}
+    name: globals()[name.replace("-", "_")] for name in OBJECTIVE_NAMES}
 # Which models each objective can train, and what to tell the reader when it cannot.
 APPLIES: dict[str, tuple[Callable[[nn.Module], bool], str]] = {
     "mse": (lambda m: not hasattr(m, "probabilities"), "a model that predicts water"),
