@@ -170,9 +170,6 @@ def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = 
     elif config.backend == "ray":
         _run_on_ray(lambda workers: plan(config, done, workers), settings, config.address, record)
     else:
-        # torch's optimisers import torch._dynamo when the first one is made (1.5 s here): imported
-        # before the pool forks its workers, each starts with it instead of paying for it.
-        import torch._dynamo  # noqa: F401
         with ProcessPoolExecutor(max_workers=config.workers, initializer=_die_with_parent) as pool:
             futures = {pool.submit(run_job, job, *settings): job for job in plan(config, done, config.workers)}
             for future in as_completed(futures):  # the pool starts them in plan's order, longest first

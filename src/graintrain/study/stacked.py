@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from ..models import Attention
+from .. import optimizers
 from ..train import Recipe
 
 PARAMETERS = ("key.weight", "key.bias", "value.weight", "value.bias")  # Attention's, by name
@@ -93,7 +94,7 @@ def fit_stacked(models: list[Attention], x: Tensor, z: Tensor, y: Tensor, recipe
         stacked = StackedAttention(models[part])
         xs, zs, ys = x[part], z[part], y[part]
         for stage in recipe.stages:
-            opt = torch.optim.Adam(stacked.parameters(), lr=stage.step_size, fused=True)
+            opt = optimizers.Adam(stacked.parameters(), lr=stage.step_size, fused=True)
             for _ in range(stage.steps):
                 stacked.flat.grad = stacked.gradient(xs, zs, ys)  # each model's own mean's gradient
                 opt.step()
