@@ -1,6 +1,6 @@
 """Training many attention models at once against one at a time, measured in this process.
 
-Run: .venv/bin/python benchmarks/stacked_speed.py [--models 256] [--steps 2000]   (goal: ≥ 20×)
+Run: .venv/bin/python benchmarks/stacked_speed.py [--models 256] [--steps 2000]   (goal: ≥ 30×)
 
 Each model is the K = 5 switchboard attention on its own 500-point switchboard, trained with Adam on
 the blended error (the study's plain recipe). The baseline is graintrain's trainer called once per
