@@ -1,10 +1,9 @@
 """Cross-attention: a camera's CNN as attention's key. The photos, the claims with numbers, the errors.
 
-Each model trains once (seed 0) for the whole file. The thresholds are the issue's; the numbers
+The models are the article's own (seed 0, trained once per test run). The thresholds are the issue's; the numbers
 measured on seeds 0 to 9 are what benchmarks/grain_photos.py prints, quoted in the README.
 """
 
-import time
 
 import pytest
 import torch
@@ -14,7 +13,6 @@ from graintrain import (MODELS, Attention, Run, Split, gate_accuracy, make_datas
 from graintrain.metrics import evaluate
 from graintrain.models import CNN, CnnMlp, CrossAttention
 from graintrain.photos import LOOKS, SIZE
-from graintrain.train import fit
 
 LOOK_ALIKES = ("white", "round-white")
 
@@ -25,15 +23,11 @@ def photos():
 
 
 @pytest.fixture(scope="module")
-def runs(photos):
-    """Each model on grain-photos, trained once by its registered recipe: name -> Fit, with the
-    processor time its training took (on one thread, what the wall clock shows on a quiet machine)."""
-    out = {}
-    for name in ("attention", "cross-attention", "cnn-mlp"):  # attention first: it pays torch._dynamo's import
-        began = time.process_time()
-        out[name] = fit(lambda: make_model(name, photos), photos.train, MODELS[name].recipe)
-        out[name].cpu_seconds = time.process_time() - began
-    return out
+def runs(site, site_cache):
+    """Each model on grain-photos as the article trained it (seed 0, its registered recipe): name ->
+    Fit. The claims are checked on the very models chapter 10 draws."""
+    from graintrain.article.figures.camera import CAMERA, METER, NO_GATE
+    return {run.model: site_cache.get(run).fit for run in (METER, CAMERA, NO_GATE)}
 
 
 # The photos ------------------------------------------------------------------------------------
@@ -120,10 +114,8 @@ def test_4_cnn_mlp_fits_in_range_but_extrapolates_worse(runs, photos):
     assert mse(baseline, photos.far) >= 10 * mse(camera, photos.far)  # at 10 cups it is far off
 
 
-def test_5_the_default_fit_takes_at_most_10_seconds(runs):
-    # Processor time, so that other work on a shared machine does not count; the benchmark prints
-    # the wall time (a median of 5.3 s over seeds 0-9 here, where other work was running).
-    assert torch.get_num_threads() == 1 and runs["cross-attention"].cpu_seconds <= 10
+# Claim 5, the default fit within 10 s, is a speed goal: benchmarks/grain_photos.py measures it
+# (over seeds 0-9, wall and processor time), since timings on a shared machine make flaky tests.
 
 
 def test_evaluate_and_the_cli_summary_work_on_photos(runs, photos):
