@@ -13,8 +13,8 @@ from __future__ import annotations
 import ctypes
 import gc
 import multiprocessing
-import os
 import queue
+import signal
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -55,6 +55,7 @@ class WorkerLost(Exception):
 
 def _serve(conn: Connection, control) -> None:
     """A worker's life: say it is warm, then train each job the server sends until it sends None."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group; the server ends us
     torch.set_num_threads(1)  # one process per core; one thread also keeps runs repeatable
     gc.freeze()  # what the imports made lives as long as the worker: collections after each job skip it
     try:
