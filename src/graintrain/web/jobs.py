@@ -174,8 +174,8 @@ class JobManager:
             worker.train(job.settings, self.time_limit)
             last = self._relay(job, worker)
         except WorkerLost as lost:
-            self.pool.replace(worker)
             job.finish("error", {"type": "error", "message": f"{lost}; a fresh process takes its place"})
+            self.pool.replace(worker)
             return
         if last["type"] == "stopped":
             last |= {"message": job.stop_reason or last["message"], "exportable": last["state"] is not None}

@@ -133,6 +133,7 @@ class Worker:
 
     @property
     def pid(self) -> int:
+        """The process's id."""
         return self.process.pid
 
     def train(self, settings: JobSettings, time_limit: float) -> None:
@@ -210,6 +211,7 @@ class WorkerPool:
 
     def replace(self, worker: Worker) -> None:
         """End a worker that died or hung, and start a fresh one in its place."""
+        worker.process.kill()  # a hung worker may not heed SIGTERM, and has nothing to finish
         worker.end()
         with self.lock:
             if not self.closed:
