@@ -1,6 +1,7 @@
 """Does the lab scale with cores? Two jobs at once against one, on a fresh server on loopback.
 
-Run: .venv/bin/python benchmarks/lab_concurrency.py [--rounds 3] [--steps 600]   (goal: ≤ 1.2×)
+Run: .venv/bin/python benchmarks/lab_concurrency.py [--rounds 3] [--steps 3000] [--model attention]
+     [--optimizer adam]   (goal: two jobs at once within 1.2× the time of one)
 
 It first waits until the server has every figure of the article (on a cold cache it trains them,
 which would compete) and trains two small jobs at once, so that both worker processes are warm.
@@ -39,12 +40,14 @@ def train(url: str, settings: dict, ends: list) -> None:
                         return
 
 
-def fit(settings: dict) -> None:
-    """Train the run here, on one thread, as a worker does."""
+def fit(settings: dict) -> float:
+    """Train the run here, on one thread, as a worker does; the CPU seconds it took."""
     import torch
     from graintrain.web.run_settings import JobSettings
     torch.set_num_threads(1)
+    began = time.thread_time()
     JobSettings(**settings).fit()
+    return time.thread_time() - began
 
 
 def at_once(count: int, run, *args) -> float:
@@ -71,9 +74,12 @@ def figures_ready(url: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--model", default="attention")
+    parser.add_argument("--optimizer", help="default: the model's own")
     args = parser.parse_args()
-    settings = {"model": "mlp", "dataset": "switchboard", "steps": args.steps}  # pace: fast, the default
+    settings = {"model": args.model, "dataset": "switchboard", "steps": args.steps}  # pace: fast, the default
+    settings |= {"optimizer": args.optimizer} if args.optimizer else {}
     ends: list[str] = []
     times: dict[str, tuple[list, list]] = {name: ([], []) for name in ("lab", "processes", "threads")}
     with running_server() as url, ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -82,22 +88,26 @@ def main() -> None:
         at_once(2, train, url, SMALL, ends)
         list(pool.map(fit, [SMALL] * 2))
         print(f"two small jobs at once, and the pool warm: {time.perf_counter() - began:.2f} s")
-        runs = {"lab": lambda: train(url, settings, ends),
-                "processes": lambda: pool.submit(fit, settings).result(),
-                "threads": lambda: fit(settings)}
+        cpu: tuple[list, list] = ([], [])  # a bare process's CPU seconds per fit: alone, beside another
+        runs = {"lab": lambda count: train(url, settings, ends),
+                "processes": lambda count: cpu[count - 1].append(pool.submit(fit, settings).result()),
+                "threads": lambda count: fit(settings)}
         for _ in range(args.rounds):
             for name, run in runs.items():
                 for count in (1, 2):
-                    times[name][count - 1].append(at_once(count, run))
+                    times[name][count - 1].append(at_once(count, run, count))
     assert set(ends) == {"done"}, ends
     print(f"{os.cpu_count()} cores, {settings}, {args.rounds} rounds, medians:")
     for name, (one, two) in times.items():
         ratio = statistics.median(two) / statistics.median(one)
         print(f"  {name:9}  one {statistics.median(one):.2f} s, two at once {statistics.median(two):.2f} s: "
               f"{ratio:.2f}×   (each round: {', '.join(f'{a:.2f}/{b:.2f}' for a, b in zip(one, two))})")
+    print(f"  a fit's CPU time in a bare process: {statistics.median(cpu[0]):.2f} s alone, "
+          f"{statistics.median(cpu[1]):.2f} s beside another (cores that slow each other show here)")
     print("goal: the lab's ratio ≤ 1.2×; 'processes' is the same fit in a bare pool of two processes, "
           "'threads' in two threads of this one")
-    print(f"command: .venv/bin/python benchmarks/lab_concurrency.py --rounds {args.rounds} --steps {args.steps}")
+    print(f"command: .venv/bin/python benchmarks/lab_concurrency.py --rounds {args.rounds} --steps {args.steps} "
+          f"--model {args.model}" + (f" --optimizer {args.optimizer}" if args.optimizer else ""))
 
 
 if __name__ == "__main__":
