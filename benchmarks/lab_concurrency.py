@@ -1,6 +1,6 @@
 """Does the lab scale with cores? Two jobs at once against one, on a fresh server on loopback.
 
-Run: .venv/bin/python benchmarks/lab_concurrency.py [--rounds 3] [--steps 3000] [--model attention]
+Run: .venv/bin/python benchmarks/lab_concurrency.py [--rounds 5] [--steps 3000] [--model attention]
      [--optimizer adam]   (goal: two jobs at once within 1.2× the time of one)
 
 It first waits until the server has every figure of the article (on a cold cache it trains them,
@@ -73,7 +73,7 @@ def figures_ready(url: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--model", default="attention")
     parser.add_argument("--optimizer", help="default: the model's own")
