@@ -9,13 +9,17 @@ import httpx
 import pytest
 import torch
 
+from graintrain.web.worker import WorkerPool
+
 torch.set_num_threads(1)  # the models are tiny: one thread is fastest and keeps runs repeatable
 
 FUZZED: dict = {}  # operation -> Counter of statuses, from the fuzzing tests, shown in the summary
 
 
 def pytest_sessionfinish(session):
-    """Under pytest-xdist, a worker hands its fuzzing counts to the controller that prints them."""
+    """Under pytest-xdist, a worker hands its fuzzing counts to the controller that prints them.
+    The shared training processes end here."""
+    POOL.close()
     if hasattr(session.config, "workeroutput"):
         session.config.workeroutput["fuzzed"] = json.dumps({op: dict(c) for op, c in FUZZED.items()})
 
@@ -99,13 +103,19 @@ def wait_for(url: str, seconds: float = 20) -> None:
 
 # A real lab server on loopback, and the calls a page makes to it --------------------------------
 
-def serve(site, site_cache, **settings):
-    """A uvicorn server for the app, on a free loopback port, in a thread."""
+# Two training processes that every lab server of this test process borrows: each new process
+# spends seconds importing PyTorch, which a test need not pay again.
+POOL = WorkerPool(2)
+
+
+def serve(site, site_cache, shared=True, **settings):
+    """A uvicorn server for the app, on a free loopback port, in a thread; it trains in the shared
+    pool unless ``shared`` is false, when it starts and ends processes of its own."""
     from graintrain.web.main import create_app
     from graintrain.web.settings import Settings
     import uvicorn
     port = free_port()
-    app = create_app(Settings(cache_dir=site_cache.folder, **settings), site)
+    app = create_app(Settings(cache_dir=site_cache.folder, **settings), site, pool=POOL if shared else None)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

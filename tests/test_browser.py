@@ -16,7 +16,7 @@ import uvicorn
 from graintrain.web.main import create_app
 from graintrain.web.settings import Settings
 
-from conftest import GOOD_CSV, free_port, wait_for
+from conftest import GOOD_CSV, POOL, free_port, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -28,7 +28,7 @@ SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
 def app_url(site, site_cache):
     """The FastAPI app under uvicorn on a free loopback port, for the whole module."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings(cache_dir=site_cache.folder), site),
+    server = uvicorn.Server(uvicorn.Config(create_app(Settings(cache_dir=site_cache.folder), site, pool=POOL),
                                            host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

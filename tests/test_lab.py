@@ -4,6 +4,9 @@ Streams are read from a real uvicorn server on loopback with httpx, as a browser
 """
 
 import io
+import multiprocessing
+import os
+import signal
 import threading
 import time
 
@@ -106,7 +109,8 @@ def test_a_client_that_goes_away_stops_its_job(lab):
 
 def test_queue_is_bounded_and_jobs_are_time_limited(site, site_cache):
     before = set(threading.enumerate())
-    server, thread, app, url = serve(site, site_cache, workers=1, queue_limit=1, job_seconds=2)
+    children = set(multiprocessing.active_children())
+    server, thread, app, url = serve(site, site_cache, shared=False, workers=1, queue_limit=1, job_seconds=2)
     try:
         with httpx.Client(base_url=url, timeout=30) as client:
             long = dict(model="mlp", dataset="switchboard", hidden=[64, 64], optimizer="adam", steps=20000)
@@ -125,8 +129,38 @@ def test_queue_is_bounded_and_jobs_are_time_limited(site, site_cache):
         thread.join(timeout=10)
     jobs = app.state.jobs
     assert all(job.finished for job in jobs.jobs.values())
-    left = [t for t in set(threading.enumerate()) - before if t.name.startswith("graintrain-job")]
+    left = [t for t in set(threading.enumerate()) - before if t.name.startswith("graintrain-")]
     assert left == []  # no training thread outlives its server
+    trained_in = jobs.get(running).pid
+    assert trained_in is not None and trained_in != os.getpid()
+    assert set(multiprocessing.active_children()) == children  # nor any training process
+    with pytest.raises(ProcessLookupError):
+        os.kill(trained_in, 0)
+
+
+def test_a_worker_that_dies_or_hangs_ends_its_job_and_is_replaced(site, site_cache):
+    server, thread, app, url = serve(site, site_cache, workers=2, queue_limit=2, job_seconds=1)
+    long = dict(model="mlp", dataset="switchboard", hidden=[64, 64], optimizer="adam", steps=20000)
+    try:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            lost = []
+            for sig, says in ((signal.SIGKILL, "ended unexpectedly"), (signal.SIGSTOP, "was silent for 5 s")):
+                job = start(client, **long)
+                events(client, job, until=("progress",), owner=False)
+                lost.append(app.state.jobs.get(job).pid)
+                os.kill(lost[-1], sig)
+                last = events(client, job, owner=False)[-1]
+                assert last["type"] == "error" and says in last["message"] and "a fresh process" in last["message"]
+            ids = [start(client, model="attention", dataset="three-grains") for _ in range(2)]
+            assert [events(client, i)[-1]["type"] for i in ids] == ["done", "done"]
+            pids = {app.state.jobs.get(i).pid for i in ids}
+            assert len(pids) == 2 and not pids & set(lost)  # two live processes again, both new
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    for pid in lost:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 @pytest.mark.parametrize("settings, field, says", [
@@ -206,12 +240,14 @@ def test_unknown_jobs_are_404(lab):
 
 
 def test_concurrent_jobs_still_train_the_same_numbers(lab):
-    client, _ = lab
+    client, app = lab
     settings = dict(model="attention", dataset="switchboard", seed=11)
     ids = [start(client, **settings) for _ in range(2)]  # two workers: they train at the same time
     results = [events(client, i)[-1] for i in ids]
     params = [client.get(own(i, "/model.json")).json()["parameters"] for i in ids]
     assert results[0]["train_mse"] == results[1]["train_mse"] and params[0] == params[1]
+    pids = {app.state.jobs.get(i).pid for i in ids}
+    assert len(pids) == 2 and os.getpid() not in pids  # each in a worker process of its own
 
 
 def test_a_paused_job_still_meets_its_time_limit(site, site_cache):

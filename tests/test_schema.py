@@ -19,7 +19,7 @@ from graintrain import DATASETS, MODELS
 from graintrain.runs import OPTIONS
 from graintrain.upload import CSVError, from_csv
 
-from conftest import FUZZED
+from conftest import FUZZED, POOL
 
 from graintrain.web.main import create_app
 from graintrain.web.settings import Settings
@@ -31,7 +31,7 @@ def api(site, site_cache):
     # schemathesis calls the app as host "testserver": the host check (test_hardening.py) is opened
     # here as --host 0.0.0.0 would open it.
     app = create_app(Settings(cache_dir=site_cache.folder, host="0.0.0.0", workers=1, queue_limit=2,
-                              job_seconds=0.2), site)
+                              job_seconds=0.2), site, pool=POOL)
     yield schemathesis.openapi.from_asgi("/openapi.json", app)
     app.state.jobs.shutdown()
 
@@ -79,7 +79,7 @@ def bodies(draw) -> bytes:
 
 
 def test_hostile_bodies_never_get_a_server_error(site, site_cache):
-    app = create_app(Settings(cache_dir=site_cache.folder, workers=1, queue_limit=2, job_seconds=0.2), site)
+    app = create_app(Settings(cache_dir=site_cache.folder, workers=1, queue_limit=2, job_seconds=0.2), site, pool=POOL)
     statuses: Counter = Counter()
     with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as client:
         @given(body=bodies())

@@ -1,14 +1,16 @@
 """Training jobs for the lab: a bounded queue of validated runs, and a stream of progress events.
 
-Jobs train in a pool of threads, one per core. Each job's progress callback is where it is paused,
-stopped, or held to its time limit, so a stop takes effect at the next training step. The settings
-live in ``run_settings.py`` and what a job streams in ``graintrain/lab.py``.
+The server keeps each job (its place in the queue, its events, its token and, once it ends, its
+parameters); the training happens in a pool of worker processes, one per core (``worker.py``), so
+jobs running at once do not share one interpreter. A thread per worker hands it a job, relays the
+events it sends back, and passes on pause and stop through the worker's flag, which the job reads
+at every step. The settings live in ``run_settings.py`` and what a job streams in ``graintrain/lab.py``.
 """
 
 from __future__ import annotations
 
-import ctypes
-import gc
+import io
+import math
 import secrets
 import threading
 import time
@@ -18,29 +20,12 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..lab import done, points, snapshot, started, state_dict_bytes, state_dict_json  # noqa: F401  re-exported
+from ..lab import points, state_dict_bytes, state_dict_json  # noqa: F401  re-exported
 from .run_settings import UPLOAD, JobSettings  # noqa: F401  re-exported
+from .worker import PAUSE, RUN, STOP, WARM_SECONDS, Worker, WorkerLost, WorkerPool
 
-UPDATE_SECONDS = 0.05  # at most this long between streamed updates: 20 a second
-WATCH_SECONDS = 6.0  # a run trained at the "watch" pace lasts about this long, pauses aside
-
-try:  # glibc's malloc_trim, where there is one
-    _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
-except (OSError, AttributeError):
-    _malloc_trim = None
-
-
-def give_back_memory() -> None:
-    """Hand freed heap back to the system. glibc keeps what a job's large tensors freed in its
-    thread's arena, so without this a server's memory only grows, job after job, though nothing
-    is kept (benchmarks/lab_abuse.py measures it)."""
-    gc.collect()  # a finished run's closures may hold its tensors in reference cycles
-    if _malloc_trim is not None:
-        _malloc_trim(0)
-
-
-class Stopped(Exception):
-    """Raised inside training to end a job early; the message says why."""
+HANG_SECONDS = 5.0  # a worker silent this long past its job's end (time limit or stop) is taken for hung
+POLL_SECONDS = 0.1  # how often a waiting thread looks again at its job and its worker
 
 
 class QueueFull(Exception):
@@ -55,34 +40,36 @@ class Job:
     settings: JobSettings
     status: str = "queued"  # queued, running, paused, done, error, stopped
     events: list[dict] = field(default_factory=list)
-    model: torch.nn.Module | None = None  # the model in training, for progress events
     state: dict[str, torch.Tensor] | None = None  # the trained parameters, kept for the exports
     token: str = field(default_factory=lambda: secrets.token_urlsafe(18))  # the starting page's key
     stop_reason: str | None = None
-    resume: threading.Event = field(default_factory=threading.Event)
+    stopped_at: float | None = None
+    worker: Worker | None = None  # the process training it, while it runs
+    pid: int | None = None  # that process's id, kept once it has trained
     lock: threading.Lock = field(default_factory=threading.Lock)
     created: float = field(default_factory=time.monotonic)
-
-    def keep(self, model: torch.nn.Module) -> None:
-        """Keep a copy of the model's parameters for the exports."""
-        self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
 
     def emit(self, event: dict) -> None:
         with self.lock:
             self.events.append(event)
 
+    def signal(self, flag: int) -> None:
+        """Set the running job's flag in its worker (call holding the lock)."""
+        if self.worker is not None:
+            self.worker.control.value = flag
+
     def finish(self, status: str, event: dict) -> None:
         """End the job: its last event. What it keeps is only what exports and late readers need:
-        the parameters, not the model with its kept activations; progress as step and loss; the
-        settings without the uploaded CSV."""
+        the parameters; progress as step and loss; the settings without the uploaded CSV."""
+        state = event.pop("state", None)
         with self.lock:
-            self.model = None
+            self.state = torch.load(io.BytesIO(state)) if state else None
+            self.worker = None
             self.settings = self.settings.model_copy(update={"csv": None})
             self.events = [{k: e[k] for k in ("type", "step", "total", "loss", "losses", "seconds") if k in e}
                            if e["type"] == "progress" else e for e in self.events]
             self.events.append(event)
             self.status = status
-            self.resume.set()
 
     @property
     def finished(self) -> bool:
@@ -90,10 +77,15 @@ class Job:
 
 
 class JobManager:
-    """Runs jobs on ``workers`` threads; at most ``queue_limit`` wait; each is cut at ``time_limit``."""
+    """Runs jobs on ``workers`` processes; at most ``queue_limit`` wait; each is cut at ``time_limit``.
+    A manager starts and ends its own processes, unless it is lent a started ``pool`` (the tests
+    share one warm pool among many servers)."""
 
-    def __init__(self, workers: int, queue_limit: int, time_limit: float, keep: int = 50):
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graintrain-job")
+    def __init__(self, workers: int, queue_limit: int, time_limit: float, keep: int = 50,
+                 pool: WorkerPool | None = None):
+        self.threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graintrain-job")
+        self.pool = pool or WorkerPool(workers)
+        self.own_pool = pool is None
         self.queue_limit = queue_limit
         self.time_limit = time_limit
         self.keep = keep  # finished jobs kept for their results and exports
@@ -101,18 +93,21 @@ class JobManager:
         self.waiting: list[str] = []
         self.lock = threading.Lock()
 
+    def start(self) -> None:
+        """Start the worker processes; they import PyTorch in the background, while the server answers."""
+        self.pool.start()
+
     def submit(self, settings: JobSettings) -> Job:
         """Queue a job, or raise QueueFull."""
         with self.lock:
             if len(self.waiting) >= self.queue_limit:
                 raise QueueFull(f"{len(self.waiting)} jobs are already waiting; try again shortly")
             job = Job(uuid.uuid4().hex[:12], settings)
-            job.resume.set()
             self.jobs[job.id] = job
             self.waiting.append(job.id)
             job.emit({"type": "queued", "position": len(self.waiting)})
             self._forget_old()
-        self.pool.submit(self._run, job)
+        self.threads.submit(self._run, job)
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -121,30 +116,34 @@ class JobManager:
 
     def stop(self, job: Job, reason: str = "stopped") -> None:
         """Stop a job now: it ends at its next step, or before it starts if it is still waiting."""
-        job.stop_reason = job.stop_reason or reason
-        job.resume.set()
+        with job.lock:
+            if not job.stop_reason:
+                job.stop_reason, job.stopped_at = reason, time.monotonic()
+            job.signal(STOP)
 
     def pause(self, job: Job) -> None:
         """Hold a running job at its next step (its time limit keeps running)."""
         with job.lock:
             if job.status == "running" and not job.stop_reason:  # a stopped job stays stopped
-                job.resume.clear()
+                job.signal(PAUSE)
                 job.status = "paused"
                 job.events.append({"type": "paused"})
 
     def unpause(self, job: Job) -> None:
         """Let a paused job go on."""
         with job.lock:
-            if job.status == "paused":
+            if job.status == "paused" and not job.stop_reason:
+                job.signal(RUN)
                 job.status = "running"
                 job.events.append({"type": "resumed"})
-                job.resume.set()
 
     def shutdown(self) -> None:
-        """Stop every job and wait for the threads, so none is left behind."""
+        """Stop every job, wait for the threads, and end the processes, so none is left behind."""
         for job in list(self.jobs.values()):
             self.stop(job, "the server is shutting down")
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.threads.shutdown(wait=True, cancel_futures=True)
+        if self.own_pool:
+            self.pool.close()
 
     def _forget_old(self) -> None:
         finished = [j for j in self.jobs.values() if j.finished]
@@ -159,59 +158,55 @@ class JobManager:
 
     def _run(self, job: Job) -> None:
         self._started(job)
-        if job.stop_reason:
-            job.finish("stopped", {"type": "stopped", "message": job.stop_reason})
-            return
+        worker = self._warm_worker(job)
         with job.lock:
-            job.status = "running"
-        began = time.monotonic()
+            if worker is not None and not job.stop_reason:
+                job.status, job.worker, job.pid = "running", worker, worker.pid
+                worker.control.value = RUN
+        if job.worker is None:  # stopped while it waited, or no worker could start
+            if worker is not None:
+                self.pool.give_back(worker)
+            status = "stopped" if job.stop_reason else "error"
+            job.finish(status, {"type": status, "message": job.stop_reason
+                                or f"no training process was ready within {WARM_SECONDS:g} s"})
+            return
         try:
-            self._train(job, began)
-        except Stopped as why:
-            if job.model is not None:  # the model as it stood: it can still be exported
-                job.keep(job.model)
-            job.finish("stopped", {"type": "stopped", "message": str(why),
-                                   "seconds": time.monotonic() - began, "exportable": job.state is not None})
-        except Exception as error:  # a bad upload, a diverging run: the reader sees the reason
-            job.finish("error", {"type": "error", "message": str(error)})
-        finally:
-            give_back_memory()
+            worker.train(job.settings, self.time_limit)
+            last = self._relay(job, worker)
+        except WorkerLost as lost:
+            job.finish("error", {"type": "error", "message": f"{lost}; a fresh process takes its place"})
+            self.pool.replace(worker)
+            return
+        if last["type"] == "stopped":
+            last |= {"message": job.stop_reason or last["message"], "exportable": last["state"] is not None}
+        job.finish(last["type"], last)
+        self.pool.give_back(worker)
 
-    def _train(self, job: Job, began: float) -> None:
-        s = job.settings
-        data = s.data()
-        probe = s.probe(data)  # the recipe is checked against the model before anything streams
-        opening = started(s, data, probe)
-        total = opening["total"]
-        job.emit(opening)
-        pending: list[float] = []
-        last = [0.0]
-        step_seconds = WATCH_SECONDS / total if s.pace == "watch" else 0.0
+    def _warm_worker(self, job: Job) -> Worker | None:
+        """A warm worker for the job; None if the job was stopped, or no worker warmed in time."""
+        worker, began = None, time.monotonic()
+        while not job.stop_reason and time.monotonic() - began < WARM_SECONDS:
+            worker = worker or self.pool.take(timeout=POLL_SECONDS)
+            try:
+                if worker is not None and worker.ready(timeout=POLL_SECONDS):
+                    return worker
+            except WorkerLost:  # it died, or hung, while starting
+                self.pool.replace(worker)
+                worker = None
+        if worker is not None:
+            self.pool.give_back(worker)
+        return None
 
-        def on_step(step: int, _total: int, loss: float) -> None:
-            if step_seconds:  # the watch pace: wait out each step's share, ready to pause or stop
-                end = time.monotonic() + step_seconds
-                while (left := end - time.monotonic()) > 0 and not job.stop_reason:
-                    time.sleep(min(left, 0.02))
-            if not job.resume.is_set() and not job.stop_reason:  # paused: wait, never past the limit
-                job.resume.wait(timeout=max(0.0, self.time_limit - (time.monotonic() - began)))
-            if job.stop_reason:
-                raise Stopped(job.stop_reason)
-            if time.monotonic() - began > self.time_limit:
-                raise Stopped(f"the job reached its time limit of {self.time_limit:g} s")
-            pending.append(loss)
-            now = time.monotonic()
-            if step == 1 or now - last[0] >= UPDATE_SECONDS or step == total:
-                last[0] = now
-                job.emit({"type": "progress", "step": step, "total": total, "loss": loss,
-                          "losses": pending[:], "seconds": now - began, **snapshot(job.model, data)})
-                pending.clear()
-
-        def watch(model: torch.nn.Module) -> None:  # progress events draw the start in training
-            job.model = model
-
-        result = s.fit(data, on_step=on_step, on_build=watch)
-        job.keep(result.model)
-        summary = done(result.model, data, total, result.losses[-1] if result.losses else None,
-                       time.monotonic() - began, result.best)
-        job.finish("done", summary)
+    def _relay(self, job: Job, worker: Worker) -> dict:
+        """Pass the worker's events on to the job until its last one, which is returned; WorkerLost
+        if the worker dies, or is still silent long after the job should have ended."""
+        began = time.monotonic()
+        while True:
+            event = worker.receive(timeout=POLL_SECONDS)
+            if event is not None and event["type"] in ("done", "stopped", "error"):
+                return event
+            if event is not None:
+                job.emit(event)
+            elif time.monotonic() - min(job.stopped_at or math.inf, began + self.time_limit) > HANG_SECONDS:
+                raise WorkerLost(f"the process training it was silent for {HANG_SECONDS:g} s after "
+                                 "the job should have ended")

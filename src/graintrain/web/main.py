@@ -14,20 +14,23 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from .. import __version__
 from . import errors
 from .jobs import JobManager
+from .worker import WorkerPool
 from .routers import article, lab
 from .settings import Settings
 from ..assets import PLOTLY_JS
 from ..article.site import Site
 
 
-def create_app(settings: Settings, site: Site) -> FastAPI:
-    """The graintrain web app for a built site."""
-    jobs = JobManager(settings.workers, settings.queue_limit, settings.job_seconds)
+def create_app(settings: Settings, site: Site, pool: WorkerPool | None = None) -> FastAPI:
+    """The graintrain web app for a built site; its lab trains in ``pool`` if given (the tests
+    share one), else in worker processes of its own, ended with the server."""
+    jobs = JobManager(settings.workers, settings.queue_limit, settings.job_seconds, pool=pool)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        jobs.start()  # the workers warm up while the server already answers
         yield
-        jobs.shutdown()  # no training thread outlives the server
+        jobs.shutdown()  # no training thread or process outlives the server
 
     # The interactive docs (/docs, /redoc) load their scripts from a CDN: off. /openapi.json stays.
     app = FastAPI(title="graintrain", version=__version__, lifespan=lifespan, docs_url=None,

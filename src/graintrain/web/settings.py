@@ -16,7 +16,7 @@ class Settings(BaseModel):
     cache_dir: Path = Field(default_factory=default_cache_dir)  # trained runs, shared with the CLI
     host: str = "127.0.0.1"  # loopback unless the reader asks to expose it
     port: int = Field(8000, ge=1, le=65535)
-    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)  # jobs training at once
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)  # jobs training at once, a process each
     queue_limit: int = Field(16, ge=0)  # jobs allowed to wait; past that the lab answers 429
     job_seconds: float = Field(60.0, gt=0)  # a job is stopped after this long
     max_body: int = Field(3_000_000, ge=1)  # bytes of a request body: room for a 2 MB CSV in JSON
