@@ -25,7 +25,8 @@ from ..lab import done, snapshot, started, state_dict_bytes
 from .run_settings import JobSettings
 
 RUN, PAUSE, STOP = 0, 1, 2  # a worker's control flag: the server sets it, the job reads it each step
-UPDATE_SECONDS = 0.05  # at most this long between streamed updates: 20 a second
+UPDATE_SECONDS = 0.05  # at least this long between streamed updates: at most 20 a second...
+STREAM_SHARE = 0.2  # ...unless drawing them would take more than this share of the job's time
 WATCH_SECONDS = 6.0  # a run trained at the "watch" pace lasts about this long, pauses aside
 WARM_SECONDS = 120.0  # a new worker that has not imported PyTorch by then is taken for hung
 SPAWN = multiprocessing.get_context("spawn")
@@ -80,11 +81,11 @@ def _train(conn: Connection, control, settings: JobSettings, time_limit: float) 
         total = opening["total"]
         conn.send(opening)
         pending: list[float] = []
-        last = 0.0
+        last, every = 0.0, UPDATE_SECONDS  # a photo model's snapshot takes 30 ms here: then less often
         step_seconds = WATCH_SECONDS / total if settings.pace == "watch" else 0.0
 
         def on_step(step: int, _total: int, loss: float) -> None:
-            nonlocal last
+            nonlocal last, every
             if step_seconds:  # the watch pace: wait out each step's share, ready to stop
                 end = time.monotonic() + step_seconds
                 while (left := end - time.monotonic()) > 0 and control.value != STOP:
@@ -97,10 +98,12 @@ def _train(conn: Connection, control, settings: JobSettings, time_limit: float) 
                 raise Stopped(f"the job reached its time limit of {time_limit:g} s")
             pending.append(loss)
             now = time.monotonic()
-            if step == 1 or now - last >= UPDATE_SECONDS or step == total:
-                last = now
+            if step == 1 or now - last >= every or step == total:
+                drawn = snapshot(model, data)
+                last = time.monotonic()
+                every = max(UPDATE_SECONDS, (last - now) / STREAM_SHARE)
                 conn.send({"type": "progress", "step": step, "total": total, "loss": loss,
-                           "losses": pending[:], "seconds": now - began, **snapshot(model, data)})
+                           "losses": pending[:], "seconds": now - began, **drawn})
                 pending.clear()
 
         def watch(built: torch.nn.Module) -> None:  # progress events draw the start in training
