@@ -5,7 +5,8 @@ torch.compile to leave alone, and Adam's and SGD's ``step`` to break its graph. 
 torch._dynamo the first time it runs, even when nothing is compiled, where the mark does nothing
 else. That import takes longer than importing torch itself, and was most of the wait for a small
 ``graintrain fit`` (benchmarks/cli_latency.py). graintrain never compiles, so these subclasses run
-the methods as torch.optim wrote them, without the marks: every number they compute is the same.
+the methods as torch.optim wrote them, without the marks: Adam's and SGD's numbers are the same to
+the last bit. L-BFGS also finds its direction another way (see the class), faster for small models.
 """
 
 from __future__ import annotations
