@@ -136,3 +136,39 @@ def test_installed_command_runs_end_to_end():
     assert summary["num_parameters"] == 12 and summary["experts"]["largest_error"] < 0.1
     bad = subprocess.run([exe, "fit", "attention", "rye"], capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_ctrl_c_stops_serve_at_once_while_the_article_trains(tmp_path):
+    # Ctrl+C reaches the whole process group: the server, its lab workers and the article's
+    # training pool. It must leave at once, leaving no process behind, rather than when the pool
+    # has trained what it holds; what was trained is kept for the next start.
+    import signal
+    import time
+    import urllib.request
+    from conftest import free_port, wait_for
+    port = free_port()
+    exe = os.path.join(os.path.dirname(sys.executable), "graintrain")
+    server = subprocess.Popen([exe, "serve", "--port", str(port), "--cache", str(tmp_path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/index.html", seconds=60)
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob("*.pt")):  # the pool is training: some runs are on disk
+            assert time.monotonic() < deadline and server.poll() is None
+            time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/figures/white-line") as answer:
+            assert answer.status == 200
+        os.killpg(server.pid, signal.SIGINT)
+        began = time.monotonic()
+        server.wait(timeout=15)
+        assert time.monotonic() - began < 5, "serve took too long to stop"
+        assert "goes on at the next start" in server.stderr.read()
+        deadline = time.monotonic() + 5
+        while left := subprocess.run(["pgrep", "-g", str(server.pid)], capture_output=True, text=True).stdout.split():
+            assert time.monotonic() < deadline, f"processes {left} outlived serve"
+            time.sleep(0.1)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+    assert list(tmp_path.glob("*.pt"))  # what was trained stays for the next start

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -41,10 +43,19 @@ def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
     from ..web.main import create_app
     # The server answers at once; the article's models train behind it, and each figure appears
     # on its page when its runs are ready (progress bars here, a placeholder there).
-    site, _ = serve_site(Cache(settings.cache_dir), console=err)
+    site, builder = serve_site(Cache(settings.cache_dir), console=err)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     out.print(f"graintrain: the article is at http://{host}:{settings.port}/  (Ctrl+C stops)",
               highlight=False)
     uvicorn.run(create_app(settings, site), host=settings.host, port=settings.port,
                 log_level="warning")
+    if builder.is_alive():
+        # Stopped while the article still trains: leave now, not when the training pools have run
+        # what they hold (exiting normally waits for them). Every run and study row finished so far
+        # is already on disk, each written whole, and the next start goes on from there; the
+        # pools' processes end themselves once this one has gone (study.runner._die_with_parent).
+        err.print("graintrain: stopped; the article's training goes on at the next start", highlight=False)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0
