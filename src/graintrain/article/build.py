@@ -28,21 +28,32 @@ OnFigure = Callable[[str, Figure], None]  # a figure's name and the figure, as i
 OnProgress = Callable[[str, int, int], None]  # a waiting figure's name, what it has, what it needs
 
 
-def _train_in_pool(cache: Cache, runs: list, workers: int):
-    """Train runs into the cache, one process per core; yield each run as it lands."""
-    if workers <= 1 or len(runs) <= 1:
-        for run in runs:
-            cache.get(run)
-            yield run
+def _work(folder, task):
+    """In a pool process: train one piece of the article, a run into the cache in ``folder``, or a
+    study's job given with its settings (returning the job's rows and seconds)."""
+    from ..runs import Run
+    from ..study import run_job
+    if isinstance(task, Run):
+        return train_into(folder, task)
+    settings, job = task
+    return run_job(job, *settings)
+
+
+def _train_in_pool(cache: Cache, work: list, workers: int):
+    """Do each piece of work, a run or a (study's Ledger, job) pair, one process per core, handed
+    out in the list's order; yield each piece with what it returned, as it lands."""
+    tasks = [(piece, piece if not isinstance(piece, tuple) else (piece[0].settings, piece[1])) for piece in work]
+    if workers <= 1 or len(work) <= 1:
+        for piece, task in tasks:
+            yield piece, _work(cache.folder, task)
         return
     from ..study.runner import _die_with_parent
     # Spawned, not forked: a server may be answering from other threads while this pool starts.
-    with ProcessPoolExecutor(max_workers=min(workers, len(runs)), initializer=_die_with_parent,
+    with ProcessPoolExecutor(max_workers=min(workers, len(work)), initializer=_die_with_parent,
                              mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(train_into, cache.folder, run): run for run in runs}
+        futures = {pool.submit(_work, cache.folder, task): piece for piece, task in tasks}
         for future in as_completed(futures):
-            future.result()
-            yield futures[future]
+            yield futures[future], future.result()
 
 
 def _figures_key(specs, needs) -> str:
@@ -71,8 +82,8 @@ def build_figures(cache: Cache, console=None, names: list[str] | None = None,
     instead of its own count (the tests use a small study; the figure says how many it read);
     ``workers`` is the number of training processes (default: one per core)."""
     from ..runs import Run
-    from ..study import StudyConfig, run_study, summarise
-
+    from ..study import StudyConfig, summarise
+    from ..study.runner import Ledger
     specs = [FIGURES[n] for n in (names or _reading_order())]
     declared = dict.fromkeys(item for s in specs for item in s.runs)  # runs and studies
     sized = {n: dataclasses.replace(n, seeds=study_seeds) if study_seeds and isinstance(n, StudyConfig) else n
@@ -88,6 +99,14 @@ def build_figures(cache: Cache, console=None, names: list[str] | None = None,
     runs = [n for n in sized.values() if isinstance(n, Run)]
     missing = [r for r in runs if not cache.has(r)]
     ready: set = set(runs) - set(missing)  # runs in the cache, and studies summarised
+    workers = workers or os.cpu_count() or 1
+    ledgers = {n: Ledger(dataclasses.replace(n, out=cache.folder / f"study-{n.key()}"))
+               for n in sized.values() if isinstance(n, StudyConfig)}
+    # One pool for everything, in reading order: a study's jobs (longest first) stand where the
+    # first figure that reads the study stands, so no core waits for another's last long job.
+    work = list(dict.fromkeys(piece for spec in specs for n in spec.runs for piece in (
+        [(ledgers[sized[n]], job) for job in ledgers[sized[n]].jobs(workers)] if sized[n] in ledgers
+        else [sized[n]] if sized[n] in missing else [])))
     summaries: dict = {}
     trained: dict = {}
     built: dict[str, Figure] = {}
@@ -102,7 +121,14 @@ def build_figures(cache: Cache, console=None, names: list[str] | None = None,
     def keep() -> None:
         cache.save_json(f"figures-{key}.json", {n: dataclasses.asdict(f) for n, f in built.items()})
 
+    def summarise_finished() -> None:
+        for study, ledger in ledgers.items():
+            if study not in ready and ledger.finished == ledger.total:
+                summaries[study] = {**summarise(ledger.rows), "seeds": study.seeds}
+                ready.add(study)
+
     def build_what_is_ready() -> None:
+        summarise_finished()
         for spec in specs:
             if spec.name in built:
                 continue
@@ -120,20 +146,19 @@ def build_figures(cache: Cache, console=None, names: list[str] | None = None,
                   TimeElapsedColumn(), console=console, transient=False,
                   disable=console is None) as progress:
         task = progress.add_task("training the article's models", total=len(missing))
-        for run in _train_in_pool(cache, missing, workers or os.cpu_count() or 1):
-            progress.update(task, description=f"trained {run.model} on {run.dataset} (seed {run.seed})")
-            progress.advance(task)
-            ready.add(run)
+        bars = {ledger: progress.add_task("running the switchboard study", total=ledger.total,
+                                          completed=ledger.finished) for ledger in ledgers.values()}
+        for piece, result in _train_in_pool(cache, work, workers):
+            if isinstance(piece, Run):
+                progress.update(task, description=f"trained {piece.model} on {piece.dataset} (seed {piece.seed})")
+                progress.advance(task)
+                ready.add(piece)
+            else:
+                ledger, _ = piece
+                ledger.record(result[0])
+                progress.update(bars[ledger], completed=ledger.finished)
             build_what_is_ready()
         progress.update(task, description="trained the article's models")
-        for study in (n for n in sized.values() if isinstance(n, StudyConfig)):
-            bar = progress.add_task("running the switchboard study", total=None)
-            located = dataclasses.replace(study, out=cache.folder / f"study-{study.key()}")
-            rows = run_study(located, on_cell=lambda done, total, bar=bar: progress.update(
-                bar, completed=done, total=total))
-            summaries[study] = {**summarise(rows), "seeds": study.seeds}
-            ready.add(study)
-            build_what_is_ready()
     return built
 
 

@@ -122,59 +122,80 @@ def _die_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="graintrain-parent-watch").start()
 
 
+class Ledger:
+    """A study's ``runs.jsonl``: the rows it keeps from earlier runs of the same set-up, the jobs
+    still to run, and each finished job's rows appended the moment it lands, so that a study cut
+    off resumes where it stopped. ``on_skipped(n)`` hears of lines that hold no run."""
+
+    def __init__(self, config: StudyConfig, on_skipped: Callable[[int], None] | None = None):
+        from .. import __version__
+        if config.out.exists() and not config.out.is_dir():
+            raise NotADirectoryError(f"{config.out} is a file; the study writes into a folder")
+        config.out.mkdir(parents=True, exist_ok=True)
+        self.config, self.path = config, config.out / "runs.jsonl"
+        lines = _lines(self.path)
+        kept = [row for row in lines if _is_row(row)]
+        if len(kept) < len(lines) and on_skipped:
+            on_skipped(len(lines) - len(kept))
+        if self.path.exists():  # drop a line cut off mid-write, so new rows start on a line of their own
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
+            os.replace(tmp, self.path)
+        self.stamp = {"noise": config.noise, "points": config.points, "version": __version__,
+                      "data": config.describe()}  # rows from another set-up are not reused
+        self.rows = [r for r in kept if r["K"] in config.lines and r["seed"] < config.seeds
+                     and math.isclose(r.get("noise", -1.0), config.noise)
+                     and all(r.get(k) == v for k, v in self.stamp.items() if k != "noise")]
+        self.done = {(r["K"], r["seed"], r["model"]) for r in self.rows}
+        self.total = len(config.lines) * config.seeds * len(MODEL_NAMES)  # runs
+        self.settings = (config.noise, config.points, dict(config.shape))  # run_job's after the job
+
+    @property
+    def finished(self) -> int:
+        """Runs done so far, kept or new."""
+        return len(self.done)
+
+    def jobs(self, workers: int) -> list[Job]:
+        """The runs still to do, as jobs cut for this many workers, longest first (jobs.py)."""
+        return plan(self.config, self.done, workers) if self.finished < self.total else []
+
+    def record(self, new_rows: list[dict]) -> None:
+        """Append a finished job's rows to the file and to the rows."""
+        for row in new_rows:
+            row |= self.stamp
+            append_row(self.path, row)
+            self.rows.append(row)
+            self.done.add((row["K"], row["seed"], row["model"]))
+
+
 def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = None,
               on_skipped: Callable[[int], None] | None = None,
               on_job: Callable[[Job, float], None] | None = None) -> list[dict]:
     """Train every cell not already in ``runs.jsonl``, in parallel processes; return all rows.
-    ``on_skipped(n)`` hears of lines in ``runs.jsonl`` that hold no run; ``on_job(job, seconds)``
-    of each job as it finishes, with the seconds it took where it ran."""
-    if config.out.exists() and not config.out.is_dir():
-        raise NotADirectoryError(f"{config.out} is a file; the study writes into a folder")
-    config.out.mkdir(parents=True, exist_ok=True)
-    path = config.out / "runs.jsonl"
-    lines = _lines(path)
-    kept = [row for row in lines if _is_row(row)]
-    skipped = len(lines) - len(kept)
-    if skipped and on_skipped:
-        on_skipped(skipped)
-    if path.exists():  # drop a line cut off mid-write, so new rows start on a line of their own
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
-        os.replace(tmp, path)
-    from .. import __version__
-    rows = [r for r in kept if r["K"] in config.lines and r["seed"] < config.seeds
-            and math.isclose(r.get("noise", -1.0), config.noise) and r.get("points") == config.points
-            and r.get("version") == __version__
-            and r.get("data") == config.describe()]  # rows from another set-up are not reused
-    done = {(r["K"], r["seed"], r["model"]) for r in rows}
-    total = len(config.lines) * config.seeds * len(MODEL_NAMES)  # runs
-    finished = len(done)
+    ``on_cell(done, total)`` hears how many runs are done; ``on_skipped(n)`` of lines in
+    ``runs.jsonl`` that hold no run; ``on_job(job, seconds)`` of each job as it finishes, with the
+    seconds it took where it ran."""
+    ledger = Ledger(config, on_skipped)
     if on_cell:
-        on_cell(finished, total)
+        on_cell(ledger.finished, ledger.total)
+
     def record(job: Job, new_rows: list[dict], seconds: float) -> None:
-        nonlocal finished
-        for row in new_rows:
-            row |= {"noise": config.noise, "points": config.points, "version": __version__,
-                    "data": config.describe()}
-            append_row(path, row)
-            rows.append(row)
-        finished += len(new_rows)
+        ledger.record(new_rows)
         if on_job:
             on_job(job, seconds)
         if on_cell:
-            on_cell(finished, total)
+            on_cell(ledger.finished, ledger.total)
 
-    settings = (config.noise, config.points, dict(config.shape))
-    if finished == total:
+    if ledger.finished == ledger.total:
         pass
     elif config.backend == "ray":
-        _run_on_ray(lambda workers: plan(config, done, workers), settings, config.address, record)
+        _run_on_ray(ledger.jobs, ledger.settings, config.address, record)
     else:
         with ProcessPoolExecutor(max_workers=config.workers, initializer=_die_with_parent) as pool:
-            futures = {pool.submit(run_job, job, *settings): job for job in plan(config, done, config.workers)}
+            futures = {pool.submit(run_job, job, *ledger.settings): job for job in ledger.jobs(config.workers)}
             for future in as_completed(futures):  # the pool starts them in plan's order, longest first
                 record(futures[future], *future.result())
-    return rows
+    return ledger.rows
 
 
 def _run_on_ray(plan_for: Callable[[int], list[Job]], settings: tuple, address: str | None,
