@@ -171,8 +171,8 @@ def test_the_compact_lbfgs_direction_is_the_two_loop_recursions(history):
     state = opt.state[opt._params[0]]
     steps, changes = torch.stack(state["old_stps"]).double(), torch.stack(state["old_dirs"]).double()
     assert len(steps) == history if history < 20 else len(steps) > 20  # full and rolling, or not
-    ours = -optimizers.LBFGS._inverse_hessian_times(state["prev_flat_grad"].double().numpy(), steps.numpy(),
-                                                   changes.numpy(), float(state["H_diag"]))
+    ours = -optimizers._inverse_hessian_times(state["prev_flat_grad"].double().numpy(), steps.numpy(),
+                                          changes.numpy(), float(state["H_diag"]))
     assert torch.allclose(torch.from_numpy(ours).float(), state["d"], rtol=1e-4, atol=1e-5 * state["d"].abs().max())
 
 
