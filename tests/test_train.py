@@ -212,3 +212,28 @@ def test_every_objective_the_option_offers_gives_a_loss_on_a_model_it_applies_to
         model = next(m for m in models if applies(m))
         loss = OBJECTIVES[name](model, grains.train, Stage(name))
         assert loss.shape == () and torch.isfinite(loss) and loss > 0, name
+
+
+@pytest.mark.parametrize("objective", ["mse", "mixture"])
+def test_attention_works_out_autograds_gradient_by_hand(objective):
+    # Attention with linear K and V gives the trainer its loss and gradients worked out by hand (half
+    # autograd's time); they must be autograd's, on z read far from [0, 1] (standardised inside)
+    # and at a point away from the data start, where every expert has a share of every point.
+    data = make_dataset("switchboard", seed=3, selector_range=(-40, -30))
+    model = make_model("attention", data)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn_like(p))
+    stage = Stage(objective, scale=0.3)
+    loss, grads = model.gradient_by_hand(objective)(data.train.x, data.train.z, data.train.y, stage.scale)
+    model.zero_grad()
+    want = OBJECTIVES[objective](model, data.train, stage)
+    want.backward()
+    assert abs(loss.item() - want.item()) <= 1e-6 * abs(want.item())
+    for name, p in model.named_parameters():
+        assert grads[name].shape == p.shape
+        assert torch.allclose(grads[name], p.grad, rtol=1e-4, atol=1e-6 * p.grad.abs().max()), name
+    # Anything else goes to autograd: another objective, or a key that is not linear in one number.
+    assert model.gradient_by_hand("cross-entropy") is None
+    assert make_model("cross-attention", make_dataset("grain-photos", n=30)).gradient_by_hand(objective) is None

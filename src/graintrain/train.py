@@ -175,12 +175,19 @@ def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
         for p in held:  # no gradient for what this stage leaves alone: backward skips it
             p.requires_grad_(False)
         end = step + stage.steps
+        by_hand = getattr(model, "gradient_by_hand", lambda _: None)(stage.objective)
 
         def closure() -> Tensor:
-            for p in trained:  # what zero_grad does, without the profiler hook it runs each call
-                p.grad = None
-            loss = objective(model, data, stage)
-            loss.backward()
+            if by_hand is not None:  # the model works its gradient out itself (attention.py)
+                loss, grads = by_hand(data.x, data.selector(model), data.y, stage.scale)
+                for name, p in free:
+                    if name.startswith(stage.only):
+                        p.grad = grads[name]
+            else:
+                for p in trained:  # what zero_grad does, without the profiler hook it runs each call
+                    p.grad = None
+                loss = objective(model, data, stage)
+                loss.backward()
             if stage.optimizer == "lbfgs" and step < end:
                 record(loss.item(), stage, number)  # every evaluation L-BFGS makes is a step
             return loss

@@ -1,0 +1,68 @@
+"""Would training a model's random starts side by side pay? One evaluation (loss and gradient) of S
+starts of the 10-unit ReLU network at once, by torch.func.vmap over their stacked parameters,
+against S evaluations one after another, in the same process.
+
+Run: .venv/bin/python benchmarks/side_by_side.py
+
+The ReLU network trains from 5 starts and the ReLU switch from 3 (models/__init__.py), one after
+another. Side by side, each L-BFGS step of every start would still be its own (each start has its
+own line search), so only the evaluation could be shared: this prints what sharing it saves.
+"""
+
+import copy
+import time
+
+import torch
+from torch import nn
+from torch.func import functional_call, vmap
+
+from graintrain import make_dataset, make_model
+from graintrain.recipe import Stage
+from graintrain.train import OBJECTIVES, seeded_build
+
+REPEATS = 300
+
+
+def timed(f) -> float:
+    """Seconds per call, the best of three rounds of REPEATS calls."""
+    f()
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        for _ in range(REPEATS):
+            f()
+        best = min(best, (time.perf_counter() - began) / REPEATS)
+    return best
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    data = make_dataset("switchboard")
+    stage = Stage("mse", "lbfgs")
+    print(f"{'starts':>6} {'one by one':>11} {'side by side':>13} {'ratio':>6}")
+    for starts in (1, 3, 5, 10):
+        models = [seeded_build(lambda: make_model("mlp", data), 0, s) for s in range(starts)]
+
+        class Loss(nn.Module):  # functional_call swaps the parameters of this module's model
+            def __init__(self, model):
+                super().__init__()
+                self.model = model
+
+            def forward(self):
+                return OBJECTIVES["mse"](self.model, data.train, stage)
+        template = Loss(copy.deepcopy(models[0]))
+        stacked = {"model." + name: torch.stack([dict(m.named_parameters())[name].detach() for m in models])
+                   .requires_grad_() for name, _ in models[0].named_parameters()}  # (S, ...) each
+
+        def side_by_side():
+            vmap(lambda p: functional_call(template, p, ()))(stacked).sum().backward()
+
+        def one_by_one():
+            for m in models:
+                OBJECTIVES["mse"](m, data.train, stage).backward()
+        alone, together = timed(one_by_one), timed(side_by_side)
+        print(f"{starts:6d} {alone * 1e3:9.3f}ms {together * 1e3:11.3f}ms {alone / together:5.2f}x")
+
+
+if __name__ == "__main__":
+    main()
