@@ -226,7 +226,7 @@ def test_attention_works_out_autograds_gradient_by_hand(objective):
         for p in model.parameters():
             p.copy_(torch.randn_like(p))
     stage = Stage(objective, scale=0.3)
-    loss, grads = model.gradient_by_hand(objective)(data.train.x, data.train.z, data.train.y, stage.scale)
+    loss, grads = model.gradient_by_hand(data.train, stage)()
     model.zero_grad()
     want = OBJECTIVES[objective](model, data.train, stage)
     want.backward()
@@ -235,5 +235,48 @@ def test_attention_works_out_autograds_gradient_by_hand(objective):
         assert grads[name].shape == p.shape
         assert torch.allclose(grads[name], p.grad, rtol=1e-4, atol=1e-6 * p.grad.abs().max()), name
     # Anything else goes to autograd: another objective, or a key that is not linear in one number.
-    assert model.gradient_by_hand("cross-entropy") is None
-    assert make_model("cross-attention", make_dataset("grain-photos", n=30)).gradient_by_hand(objective) is None
+    assert model.gradient_by_hand(data.train, Stage("cross-entropy")) is None
+    photos = make_dataset("grain-photos", n=30)
+    assert make_model("cross-attention", photos).gradient_by_hand(photos.train, stage) is None
+
+
+@pytest.mark.parametrize("hidden", [(10,), (3, 2)])
+def test_the_relu_network_backpropagates_by_hand_as_autograd_does(hidden):
+    # The ReLU network hands the trainer its squared error and gradients, backpropagated by hand; they
+    # must be autograd's, with units on and off, for one hidden layer and for two.
+    data = make_dataset("switchboard", seed=2)
+    torch.manual_seed(0)
+    model = make_model("mlp", data, hidden=hidden)
+    loss, grads = model.gradient_by_hand(data.train, Stage())()
+    model.zero_grad()
+    want = OBJECTIVES["mse"](model, data.train, Stage())
+    want.backward()
+    assert abs(loss.item() - want.item()) <= 1e-6 * want.item()
+    assert sorted(grads) == sorted(name for name, _ in model.named_parameters())
+    for name, p in model.named_parameters():
+        assert torch.allclose(grads[name], p.grad, rtol=1e-5, atol=1e-7), name
+    dead = [(h == 0).float().mean().item() for h in model.hidden]
+    assert all(0 < d < 1 for d in dead)  # some units were off for some points: the ReLU's mask counted
+    assert model.gradient_by_hand(data.train, Stage("mixture")) is None
+
+
+def test_the_relu_switch_works_out_its_labelled_gradient_by_hand():
+    # The switch hands the trainer the labelled objective (the classifier's cross-entropy plus the
+    # squared error given the true grain) and its gradients, worked out by hand: autograd's, with
+    # some units shut for some points.
+    data = make_dataset("three-grains", seed=1)
+    torch.manual_seed(0)
+    model = make_model("relu-switch", data)
+    with torch.no_grad():
+        model.units.bias.fill_(-0.5)  # some drives below zero: the ReLU's mask must count
+    stage = Stage("labelled")
+    loss, grads = model.gradient_by_hand(data.train, stage)()
+    model.zero_grad()
+    want = OBJECTIVES["labelled"](model, data.train, stage)
+    want.backward()
+    assert 0 < (model.drive <= 0).float().mean() < 1
+    assert abs(loss.item() - want.item()) <= 1e-5 * want.item()
+    assert sorted(grads) == sorted(name for name, _ in model.named_parameters())
+    for name, p in model.named_parameters():
+        assert torch.allclose(grads[name], p.grad, rtol=1e-4, atol=1e-6), name
+    assert model.gradient_by_hand(data.train, Stage("mse")) is None

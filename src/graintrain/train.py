@@ -169,20 +169,22 @@ def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
     for number, stage in enumerate(recipe.stages, 1):
         objective = OBJECTIVES[stage.objective]
         free = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
-        trained = [p for name, p in free if name.startswith(stage.only)]
+        named = [(name, p) for name, p in free if name.startswith(stage.only)]
+        trained = [p for _, p in named]
         held = [p for name, p in free if not name.startswith(stage.only)]
         opt = _optimizer(stage, trained)
         for p in held:  # no gradient for what this stage leaves alone: backward skips it
             p.requires_grad_(False)
         end = step + stage.steps
-        by_hand = getattr(model, "gradient_by_hand", lambda _: None)(stage.objective)
+        # A model may work its loss and gradients out by hand (attention, the ReLU network and
+        # switch do for their usual objectives): for these tiny models, in half autograd's time.
+        by_hand = getattr(model, "gradient_by_hand", lambda *_: None)(data, stage)
 
         def closure() -> Tensor:
-            if by_hand is not None:  # the model works its gradient out itself (attention.py)
-                loss, grads = by_hand(data.x, data.selector(model), data.y, stage.scale)
-                for name, p in free:
-                    if name.startswith(stage.only):
-                        p.grad = grads[name]
+            if by_hand is not None:
+                loss, grads = by_hand()
+                for name, p in named:
+                    p.grad = grads[name]
             else:
                 for p in trained:  # what zero_grad does, without the profiler hook it runs each call
                     p.grad = None

@@ -1,11 +1,18 @@
 """Attention: a softmax over keys of z multiplies the experts' values of x, like a transistor's gate."""
 
-from typing import Callable
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Callable
 
 import torch
 from torch import Tensor, nn
 
 from .segments import segment
+
+if TYPE_CHECKING:
+    from ..datasets import Split
+    from ..recipe import Stage
 
 
 class Attention(nn.Module):
@@ -73,43 +80,46 @@ class Attention(nn.Module):
         log_g, v = self.experts(x, z)  # (n, K), (n, K)
         return (log_g.exp() * v).sum(-1)  # (n,)
 
-    def gradient_by_hand(self, objective: str) -> Callable | None:
-        """The objective's loss and gradients worked out by hand, as a function (x, z, y, s) →
-        (loss, gradient of each parameter by name), for linear K and V on one number each and the
-        mse or mixture objective; None for anything else, which autograd then handles. A graph of
-        a dozen small operations costs autograd more than their arithmetic: this takes half the time."""
+    def gradient_by_hand(self, data: Split, stage: Stage) -> Callable[[], tuple[Tensor, dict]] | None:
+        """The stage's loss and the gradient of each parameter by name, worked out by hand, as a
+        function that reads the parameters as they stand, for linear K and V on one number each and
+        the mse or mixture objective; None for anything else, which autograd then handles. A graph
+        of a dozen small operations costs autograd more than their arithmetic: this takes half
+        the time (benchmarks/hand_gradient.py)."""
         linear = all(isinstance(m, nn.Linear) and m.in_features == 1 for m in (self.key, self.value))
-        return {"mse": self._mse_gradient, "mixture": self._mixture_gradient}.get(objective) if linear else None
+        if not linear or stage.objective not in ("mse", "mixture"):
+            return None
+        z = (data.selector(self) - self.shift) / self.scale  # (n,) as experts() reads it; training leaves the buffers be
+        by_hand = self._mse_gradient if stage.objective == "mse" else self._mixture_gradient
+        return functools.partial(by_hand, data.x, z, data.y, stage.scale)
 
-    def _scores_and_values(self, x: Tensor, z: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        zs = torch.stack([(z - self.shift) / self.scale, torch.ones_like(z)], 1)  # (n, 2) [z̃, 1]
-        xs = torch.stack([x, torch.ones_like(x)], 1)  # (n, 2) [x, 1]
-        scores = zs @ torch.stack([self.key.weight[:, 0], self.key.bias]).detach()  # (n, K)
-        return zs, xs, scores, xs @ torch.stack([self.value.weight[:, 0], self.value.bias]).detach()  # (n, K) values
+    def _scores_and_values(self, x: Tensor, z: Tensor) -> tuple[Tensor, Tensor]:
+        scores = torch.addmm(self.key.bias, z[:, None], self.key.weight.T)  # (n, K)
+        return scores, torch.addmm(self.value.bias, x[:, None], self.value.weight.T)  # (n, K) values
 
-    def _by_name(self, zs: Tensor, d_score: Tensor, xs: Tensor, d_value: Tensor) -> dict[str, Tensor]:
-        key, value = zs.T @ d_score, xs.T @ d_value  # (2, K) each: the weights' row, then the biases'
-        return {"key.weight": key[0, :, None], "key.bias": key[1], "value.weight": value[0, :, None],
-                "value.bias": value[1]}
+    @staticmethod
+    def _by_name(z: Tensor, d_score: Tensor, x: Tensor, d_value: Tensor) -> dict[str, Tensor]:
+        return {"key.weight": (z @ d_score)[:, None], "key.bias": d_score.sum(0),
+                "value.weight": (x @ d_value)[:, None], "value.bias": d_value.sum(0)}
 
     @torch.no_grad()
     def _mse_gradient(self, x: Tensor, z: Tensor, y: Tensor, spread: float) -> tuple[Tensor, dict]:
         # L = mean (ŷ − y)²; with r = 2(ŷ − y)/n, each answer gets ∂L/∂v_k = r·g_k and each score,
         # through the softmax, ∂L/∂s_k = r·g_k·(v_k − ŷ).
-        zs, xs, scores, v = self._scores_and_values(x, z)
+        scores, v = self._scores_and_values(x, z)
         g = scores.softmax(-1)  # (n, K)
         self.weights = g
         answer = torch.linalg.vecdot(g, v)  # (n,)
         miss = answer - y  # (n,)
         loss = miss.square().mean()
         d_value = g * miss.mul_(2 / len(y))[:, None]  # (n, K)
-        return loss, self._by_name(zs, v.sub_(answer[:, None]).mul_(d_value), xs, d_value)
+        return loss, self._by_name(z, v.sub_(answer[:, None]).mul_(d_value), x, d_value)
 
     @torch.no_grad()
     def _mixture_gradient(self, x: Tensor, z: Tensor, y: Tensor, spread: float) -> tuple[Tensor, dict]:
         # L = −mean log Σ_k g_k·exp(−(y − v_k)²/2s²); with ρ_k = the share of the point expert k
         # explains (the posterior), ∂L/∂s_k = (g_k − ρ_k)/n and ∂L/∂v_k = ρ_k·(v_k − y)/(s²n).
-        zs, xs, scores, v = self._scores_and_values(x, z)
+        scores, v = self._scores_and_values(x, z)
         log_g = scores.log_softmax(-1)  # (n, K)
         miss = v.sub_(y[:, None])  # (n, K) v_k − y
         joint = log_g - miss.square() / (2 * spread**2)  # (n, K)
@@ -118,4 +128,4 @@ class Attention(nn.Module):
         g = log_g.exp_()
         self.weights = g
         n = len(y)
-        return -total.mean(), self._by_name(zs, (g - rho).div_(n), xs, rho.mul_(miss).div_(spread**2 * n))
+        return -total.mean(), self._by_name(z, (g - rho).div_(n), x, rho.mul_(miss).div_(spread**2 * n))
