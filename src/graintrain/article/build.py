@@ -102,8 +102,8 @@ def build_figures(cache: Cache, console=None, names: list[str] | None = None,
     workers = workers or os.cpu_count() or 1
     ledgers = {n: Ledger(dataclasses.replace(n, out=cache.folder / f"study-{n.key()}"))
                for n in sized.values() if isinstance(n, StudyConfig)}
-    # One pool for everything, in reading order: a study's jobs (longest first) stand where the
-    # first figure that reads the study stands, so no core waits for another's last long job.
+    # One pool for everything, in reading order, a study's jobs (longest first) where the first
+    # figure that reads it stands: the study no longer waits for every run, nor a core for the other.
     work = list(dict.fromkeys(piece for spec in specs for n in spec.runs for piece in (
         [(ledgers[sized[n]], job) for job in ledgers[sized[n]].jobs(workers)] if sized[n] in ledgers
         else [sized[n]] if sized[n] in missing else [])))
