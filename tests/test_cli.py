@@ -136,6 +136,14 @@ def test_installed_command_runs_end_to_end():
     assert summary["num_parameters"] == 12 and summary["experts"]["largest_error"] < 0.1
     bad = subprocess.run([exe, "fit", "attention", "rye"], capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    # A fit leaves without the interpreter's shutdown (cli.command): its output must still be whole,
+    # to a pipe as to a terminal, and its status kept.
+    table = subprocess.run([exe, "fit", "line", "white"], capture_output=True, text=True, timeout=120)
+    assert table.returncode == 0 and "│ w │ 2.00" in table.stdout
+    assert "noise floor" in table.stdout.rstrip().splitlines()[-1], table.stdout  # the summary's last line
+    diverged = subprocess.run([exe, "fit", "line", "white", "--optimizer", "sgd", "--lr", "5", "--steps", "100"],
+                              capture_output=True, text=True, timeout=120)
+    assert diverged.returncode == 1 and "lower learning rate" in diverged.stderr
 
 
 def test_ctrl_c_stops_serve_at_once_while_the_article_trains(tmp_path):
