@@ -4,7 +4,7 @@
 Run: .venv/bin/python benchmarks/hand_gradient.py
 """
 
-import time
+import timeit
 
 import torch
 
@@ -16,15 +16,9 @@ REPEATS = 1000
 
 
 def timed(f) -> float:
-    """Seconds per call, the best of three rounds of REPEATS calls."""
+    """Seconds per call: the best of three rounds of REPEATS calls, after one to warm up."""
     f()
-    best = float("inf")
-    for _ in range(3):
-        began = time.perf_counter()
-        for _ in range(REPEATS):
-            f()
-        best = min(best, (time.perf_counter() - began) / REPEATS)
-    return best
+    return min(timeit.repeat(f, number=REPEATS, repeat=3)) / REPEATS
 
 
 def main() -> None:

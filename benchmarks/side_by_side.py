@@ -11,7 +11,7 @@ own line search), so only the evaluation could be shared: this prints what shari
 """
 
 import copy
-import time
+import timeit
 
 import torch
 from torch import nn
@@ -25,15 +25,9 @@ REPEATS = 300
 
 
 def timed(f) -> float:
-    """Seconds per call, the best of three rounds of REPEATS calls."""
+    """Seconds per call: the best of three rounds of REPEATS calls, after one to warm up."""
     f()
-    best = float("inf")
-    for _ in range(3):
-        began = time.perf_counter()
-        for _ in range(REPEATS):
-            f()
-        best = min(best, (time.perf_counter() - began) / REPEATS)
-    return best
+    return min(timeit.repeat(f, number=REPEATS, repeat=3)) / REPEATS
 
 
 def main() -> None:

@@ -80,8 +80,7 @@ class ReluSwitch(nn.Module):
         classify = (scores.logsumexp(-1) - (scores * onehot).sum(-1)).mean()
         d_scores = scores.softmax(-1).sub_(onehot).div_(n)  # (n, C)
         drive = torch.addmm(self.units.bias, inputs, self.units.weight.T)  # (n, C)
-        self.drive, self.passed = drive, drive.relu()  # as with_labels leaves them
-        miss = self.passed.sum(-1) - y  # (n,)
+        miss = drive.relu().sum(-1) - y  # (n,)
         d_drive = (drive > 0).float().mul_(miss[:, None] * (2 / n))  # (n, C)
         return classify + miss.square().mean(), {
             "classifier.score.weight": (z @ d_scores)[:, None], "classifier.score.bias": d_scores.sum(0),
