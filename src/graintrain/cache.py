@@ -63,7 +63,7 @@ class Cache:
             try:
                 saved = torch.load(path, weights_only=True)
                 with SEEDING:  # building draws from the global RNG, which other threads may be seeding
-                    model = run.build(data)
+                    model = run.build(data, start=False)  # the saved state replaces any start
                 model.load_state_dict(saved["state"])
                 record = Fit(model, saved["losses"], [tuple(s) for s in saved["snapshots"]],
                              saved["final_losses"], saved["best"], saved["seconds"])

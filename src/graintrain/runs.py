@@ -93,9 +93,10 @@ class _Run(BaseModel):
         """The run's dataset, made from its seed."""
         return make_dataset(self.dataset, n=self.n, noise=self.noise, seed=self.seed, **self.data_options())
 
-    def build(self, data: Dataset) -> nn.Module:
-        """A fresh, untrained model for this run's data."""
-        return make_model(self.model, data, **self.model_options())
+    def build(self, data: Dataset, start: bool = True) -> nn.Module:
+        """A fresh, untrained model for this run's data (not started from it when ``start`` is
+        False: for loading a saved state)."""
+        return make_model(self.model, data, start=start, **self.model_options())
 
     def probe(self, data: Dataset) -> nn.Module:
         """An untrained model, after checking that the recipe can train it (ValueError if not)."""

@@ -119,7 +119,8 @@ def build_figures(cache: Cache, console=None, names: list[str] | None = None,
         return trained[item]
 
     def keep() -> None:
-        cache.save_json(f"figures-{key}.json", {n: dataclasses.asdict(f) for n, f in built.items()})
+        # vars, not dataclasses.asdict: that deep-copies every plot only to write it out (2 s here)
+        cache.save_json(f"figures-{key}.json", {n: vars(f) for n, f in built.items()})
 
     def summarise_finished() -> None:
         for study, ledger in ledgers.items():

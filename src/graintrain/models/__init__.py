@@ -70,6 +70,7 @@ class ModelSpec:
     recipe: Recipe = CONVEX
     options: tuple[Option, ...] = ()  # what the builder takes besides the dataset, e.g. (HIDDEN,)
     classifies: bool = False  # True: the output is class scores, judged by accuracy, not MSE
+    starts: bool = False  # True: make_model starts the model from the training data (its start())
 
     @property
     def build(self) -> Callable[..., nn.Module]:
@@ -102,7 +103,7 @@ MODELS: dict[str, ModelSpec] = {
         "models.builders:attention",
         "y = Σ_k softmax(K(d))_k · V(x)_k with linear K and V, 4K parameters, started from the data",
         ATTENTION,
-        options=(EXPERTS,)),
+        options=(EXPERTS,), starts=True),
     "attention-blended": ModelSpec(
         "models.builders:attention_blended",
         "the same attention as the post trains it: PyTorch's start, Adam on the blended error",
@@ -112,7 +113,7 @@ MODELS: dict[str, ModelSpec] = {
         "models.builders:cross_attention",
         "y = Σ_k softmax(K(photo))_k · V(x)_k: a small CNN looks at the grain and gates linear experts",
         CROSS_ATTENTION,
-        options=(EXPERTS,)),
+        options=(EXPERTS,), starts=True),
     "cnn-mlp": ModelSpec(
         "models.builders:cnn_mlp",
         "the same CNN's view of the grain joins x in a ReLU network, with no gate; cross-attention's size",
@@ -132,11 +133,17 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
-def make_model(name: str, dataset: Dataset, **options) -> nn.Module:
-    """Build a registered model for a dataset; options (hidden, experts) go to the model's builder."""
+def make_model(name: str, dataset: Dataset, *, start: bool = True, **options) -> nn.Module:
+    """Build a registered model for a dataset; options (hidden, experts) go to the model's builder.
+    A model that starts from the data is started from the training split, unless ``start`` is
+    False: a saved state is about to replace everything the start would set."""
     if name not in MODELS:
         raise KeyError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
-    return MODELS[name].build(dataset, **check_options(MODELS, name, options, "model"))
+    model = MODELS[name].build(dataset, **check_options(MODELS, name, options, "model"))
+    if start and MODELS[name].starts:
+        train = dataset.train
+        model.start(train.x, train.selector(model), train.y)
+    return model
 
 
 def num_parameters(model: nn.Module) -> int:

@@ -68,7 +68,7 @@ def relu_switch(ds: Dataset) -> ReluSwitch:
 
 
 def attention(ds: Dataset, experts: int | None = None) -> Attention:
-    return Attention(experts or ds.num_classes).start(ds.train.x, ds.train.z, ds.train.y)
+    return Attention(experts or ds.num_classes)  # make_model starts it from the data
 
 
 def attention_blended(ds: Dataset, experts: int | None = None) -> Attention:
@@ -77,7 +77,7 @@ def attention_blended(ds: Dataset, experts: int | None = None) -> Attention:
 
 def cross_attention(ds: Dataset, experts: int | None = None) -> CrossAttention:
     _needs_photos(ds, "cross-attention")
-    return CrossAttention(experts or ds.num_classes).start(ds.train.x, ds.train.photo, ds.train.y)
+    return CrossAttention(experts or ds.num_classes)  # make_model starts it from the data
 
 
 def cnn_mlp(ds: Dataset) -> CnnMlp:
