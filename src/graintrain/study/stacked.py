@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.optim.adam import adam
 
 from ..models import Attention
 from ..models.attention import PARAMETERS, blended_gradient
-from .. import optimizers
-from ..train import Recipe
+from ..train import Recipe, keep_heap_pad
 LANES = 16  # floats in a 64-byte cache line: the widest SIMD vector (AVX-512) PyTorch's CPU kernels use
 
 
@@ -78,15 +78,20 @@ def fit_stacked(models: list[Attention], x: Tensor, z: Tensor, y: Tensor, recipe
         if (stage.objective, stage.optimizer, stage.only) != ("mse", "adam", ""):
             raise ValueError("stacked training runs Adam on the mse objective over all parameters, "
                              f"not {stage.optimizer} on {stage.objective}")
+    keep_heap_pad()  # each step's (M, K, N) tensors reuse the last step's pages
     chunk = chunk or len(models)
     for start in range(0, len(models), chunk):
         part = slice(start, start + chunk)
         stacked = StackedAttention(models[part])
         xs, zs, ys = x[part], z[part], y[part]
         for stage in recipe.stages:
-            opt = optimizers.Adam(stacked.parameters(), lr=stage.step_size, fused=True)
+            # torch.optim.Adam's fused kernel with its defaults, called through its functional form:
+            # for one small vector, the Optimizer's bookkeeping costs twice the kernel.
+            flat = stacked.flat.detach()
+            moments, step = [torch.zeros_like(flat), torch.zeros_like(flat)], torch.zeros(())
             for _ in range(stage.steps):
-                stacked.flat.grad = stacked.gradient(xs, zs, ys)  # each model's own mean's gradient
-                opt.step()
+                grad = stacked.gradient(xs, zs, ys)  # each model's own mean's gradient
+                adam([flat], [grad], moments[:1], moments[1:], [], [step], fused=True, amsgrad=False,
+                     beta1=0.9, beta2=0.999, lr=stage.step_size, weight_decay=0.0, eps=1e-8, maximize=False)
         stacked.copy_into(models[part])
     return models
