@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: serve site test bench clean
+.PHONY: serve site test screenshots bench clean
 
 $(BIN)/graintrain: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ site: $(BIN)/graintrain
 # Two workers: one trains the article while the other runs the tests that need no article.
 test: $(BIN)/graintrain $(CHROMIUM)
 	$(BIN)/python -m pytest -q -n 2 --dist worksteal
+
+# The browser tests again, keeping a picture of every page they check in artifacts/screenshots/.
+screenshots: $(BIN)/graintrain $(CHROMIUM)
+	GRAINTRAIN_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/test_browser.py
 
 bench: $(BIN)/graintrain
 	$(BIN)/python benchmarks/fit_speed.py
