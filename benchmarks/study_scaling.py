@@ -23,7 +23,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
-import torch._dynamo  # noqa: F401  as the study imports it before its pool forks (runner.py)
 
 from graintrain.study import StudyConfig, makespan, plan, run_job, run_study, summarise, write_outputs
 
