@@ -280,3 +280,39 @@ def test_the_relu_switch_works_out_its_labelled_gradient_by_hand():
     for name, p in model.named_parameters():
         assert torch.allclose(grads[name], p.grad, rtol=1e-4, atol=1e-6), name
     assert model.gradient_by_hand(data.train, Stage("mse")) is None
+
+
+class _Cubic(torch.nn.Module):
+    """y = w·(1, x, x², x³): four weights, their squared error's gradient easy to write out."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.tensor([0.1, -0.2, 0.3, -0.05]))
+
+    def forward(self, x, z):
+        return torch.stack([x**0, x, x**2, x**3], 1) @ self.w
+
+
+class _StridedCubic(_Cubic):
+    """The same, handing the trainer its gradient by hand as a strided view of a wider tensor."""
+
+    def gradient_by_hand(self, data, stage):
+        def by_hand():
+            with torch.no_grad():
+                features = torch.stack([data.x**0, data.x, data.x**2, data.x**3], 1)  # (n, 4)
+                miss = features @ self.w - data.y  # (n,)
+                grad = 2 * features.T @ miss / len(miss)  # (4,)
+                wide = torch.stack([grad, torch.full_like(grad, 1e6)], 1)  # (4, 2)
+                return miss.square().mean(), {"w": wide[:, 0]}  # stride 2
+        return by_hand
+
+
+def test_a_strided_gradient_by_hand_takes_autograds_steps():
+    # PyTorch's fused Adam reads a strided gradient as if it were contiguous: without the trainer's
+    # copy, the weights would move by the 1e6 beside each partial derivative.
+    recipe = Recipe((Stage("mse", "adam", steps=30, lr=0.01),))
+    assert not _StridedCubic().gradient_by_hand(DATA.train, recipe.stages[0])()[1]["w"].is_contiguous()
+    by_hand = fit(_StridedCubic, DATA.train, recipe).model.w
+    autograd = fit(_Cubic, DATA.train, recipe).model.w
+    assert (by_hand - torch.tensor([0.1, -0.2, 0.3, -0.05])).abs().max() > 0.05  # it trained
+    assert torch.allclose(by_hand, autograd, rtol=1e-4, atol=1e-5), (by_hand, autograd)

@@ -202,7 +202,9 @@ def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
             if by_hand is not None:
                 loss, grads = by_hand()
                 for name, p in named:
-                    p.grad = grads[name]
+                    # Contiguous: PyTorch's fused Adam reads a strided gradient as if it were not
+                    # (the wrong numbers, and no error); a copy only when one is needed.
+                    p.grad = grads[name].contiguous()
             else:
                 for p in trained:  # what zero_grad does, without the profiler hook it runs each call
                     p.grad = None
