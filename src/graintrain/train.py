@@ -30,7 +30,7 @@ def keep_heap_pad(megabytes: int = 64) -> None:
 
     By default, glibc hands memory back to the system as soon as a large tensor is freed. The
     next step's tensor of the same size then faults every page back in, in the kernel. For a CNN
-    on 360 photos, or a stack of 64 attention models, that was a third or more of each step's
+    on 360 photos, or a stack of 64 attention models, that was about a quarter of the training
     time here (benchmarks/heap_pad.py). Anywhere but glibc this does nothing.
     """
     try:

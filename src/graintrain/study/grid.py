@@ -80,7 +80,8 @@ def count_table(lines: tuple[int, ...]) -> list[dict]:
     for k in lines:
         runs = cell_runs(k, seed=0, noise=0.05, points=8)
         data = runs["attention"].data()
-        counts = {name: num_parameters(runs[name].build(data, start=False)) for name in ("attention", "mlp-1", "mlp-2")}
+        counts = {name: num_parameters(runs[name].build(data, start=False))  # a count needs no start
+                  for name in ("attention", "mlp-1", "mlp-2")}
         rows.append({"K": k, **counts, "hidden": {n: list(h) for n, h in matched_hidden(k).items()},
                      "worst_mismatch": max(abs(c - counts["attention"]) / counts["attention"]
                                            for c in counts.values())})
