@@ -107,6 +107,21 @@ def test_cache_loads_what_it_saved_and_keys_on_what_decides_the_numbers(tmp_path
     assert len(keys) == 5
 
 
+def test_a_model_that_starts_from_the_data_loads_whole_without_starting_again(tmp_path):
+    # A run loaded from the cache is built with make_model(start=False): its saved state must bring
+    # back all that attention's start set, the selector's standardisation on z far from [0, 1] too.
+    run = Run(model="attention", dataset="switchboard", selector_range=(-40.0, -30.0), optimizer="adam", steps=5)
+    cache = Cache(tmp_path)
+    first, again = cache.get(run), cache.get(run)
+    assert again.from_cache
+    data = again.data
+    bare = run.build(data, start=False)
+    assert (bare.shift.item(), bare.scale.item()) == (0.0, 1.0)  # not started
+    assert abs(again.model.shift.item() - data.train.z.mean().item()) < 1e-3  # as the start set it
+    with torch.no_grad():
+        assert torch.equal(first.model(data.test.x, data.test.z), again.model(data.test.x, data.test.z))
+
+
 def test_a_write_cut_off_midway_leaves_no_file(tmp_path):
     cache = Cache(tmp_path)
 
