@@ -2,7 +2,7 @@
 
 import importlib
 
-__version__ = "0.7.0"  # part of every cache key: bump it when any trained number may change
+__version__ = "0.8.0"  # part of every cache key: bump it when any trained number may change
 
 # What ``from graintrain import ...`` offers, by the module that holds it. Each module is imported
 # when one of its names is first asked for, so that a command that needs no PyTorch (graintrain

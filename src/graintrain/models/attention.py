@@ -128,13 +128,15 @@ class Attention(nn.Module):
     def _mixture_gradient(self, x: Tensor, z: Tensor, y: Tensor, spread: float) -> tuple[Tensor, dict]:
         # L = −mean log Σ_k g_k·exp(−(y − v_k)²/2s²); with ρ_k = the share of the point expert k
         # explains (the posterior), ∂L/∂s_k = (g_k − ρ_k)/n and ∂L/∂v_k = ρ_k·(v_k − y)/(s²n).
+        # Laid out (K, n): PyTorch's log_softmax and logsumexp over a last dimension of a few
+        # experts go row by row, and over the first they run along the points (1.4x here).
         n = len(y)
-        log_g = torch.addmm(self.key.bias, z[:, None], self.key.weight.T).log_softmax(-1)  # (n, K)
-        miss = torch.addmm(self.value.bias, x[:, None], self.value.weight.T).sub_(y[:, None])  # (n, K) v_k − y
-        joint = log_g - miss.square() / (2 * spread**2)  # (n, K)
-        total = joint.logsumexp(-1)  # (n,)
-        rho = joint.sub_(total[:, None]).exp_()  # (n, K)
-        d_score = log_g.exp_().sub_(rho).div_(n)  # (n, K)
-        d_value = rho.mul_(miss).div_(spread**2 * n)  # (n, K)
-        return -total.mean(), {"key.weight": (z @ d_score)[:, None], "key.bias": d_score.sum(0),
-                               "value.weight": (x @ d_value)[:, None], "value.bias": d_value.sum(0)}
+        log_g = torch.addmm(self.key.bias[:, None], self.key.weight, z[None]).log_softmax(0)  # (K, n)
+        miss = torch.addmm(self.value.bias[:, None], self.value.weight, x[None]).sub_(y)  # (K, n) v_k − y
+        joint = log_g - miss.square() / (2 * spread**2)  # (K, n)
+        total = joint.logsumexp(0)  # (n,)
+        rho = joint.sub_(total).exp_()  # (K, n)
+        d_score = log_g.exp_().sub_(rho).div_(n)  # (K, n)
+        d_value = rho.mul_(miss).div_(spread**2 * n)  # (K, n)
+        return -total.mean(), {"key.weight": (d_score @ z)[:, None], "key.bias": d_score.sum(1),
+                               "value.weight": (d_value @ x)[:, None], "value.bias": d_value.sum(1)}
