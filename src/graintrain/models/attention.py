@@ -18,12 +18,14 @@ if TYPE_CHECKING:
 PARAMETERS = ("key.weight", "key.bias", "value.weight", "value.bias")  # linear K and V, by name
 
 
-def blended_gradient(rows: dict[str, Tensor], x: Tensor, z: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+def blended_gradient(rows: dict[str, Tensor], x: Tensor, z: Tensor, y: Tensor,
+                     out: Tensor | None = None) -> tuple[Tensor | None, Tensor]:
     """Σ_m mean_n (ŷ − y)² for M attention models with linear K and V on one number, each parameter
     given by name as (M, K) rows and the data as (M, N), and its gradient (4, M, K) in PARAMETERS'
     order, worked out by hand: with r = 2(ŷ − y)/N, each expert's answer gets ∂/∂v_k = r·g_k and
     each score, through the softmax, ∂/∂s_k = r·g_k·(v_k − ŷ). The trainer uses it for one model
-    (M = 1) and the study for its stacks (study/stacked.py)."""
+    (M = 1) and the study for its stacks (study/stacked.py), which gives ``out`` to hold the
+    gradient and is handed no loss: it never reads one."""
     # Fused where PyTorch has it (a·z + c as one batched multiply-add, sums of products as vecdot)
     # and in place where a tensor is not read again: each (M, K, N) pass of a large stack reads and
     # writes more than the cache holds, so fewer passes are the speed-up (2x a step here). Not bmm:
@@ -32,11 +34,11 @@ def blended_gradient(rows: dict[str, Tensor], x: Tensor, z: Tensor, y: Tensor) -
     v = torch.baddbmm(rows["value.bias"][:, :, None], rows["value.weight"][:, :, None], x[:, None, :])  # (M, K, N)
     answer = torch.linalg.vecdot(g, v, dim=1)  # (M, N)
     miss = answer - y  # (M, N)
-    loss = miss.square().mean(1).sum()
+    loss = miss.square().mean(1).sum() if out is None else None
     d_value = g.mul_(miss.mul_(2 / y.shape[1])[:, None])  # (M, K, N) g is not needed again
     d_score = v.sub_(answer[:, None]).mul_(d_value)  # (M, K, N) nor is v
     return loss, torch.stack([torch.linalg.vecdot(d_score, z[:, None]), d_score.sum(2),  # (4, M, K)
-                              torch.linalg.vecdot(d_value, x[:, None]), d_value.sum(2)])
+                              torch.linalg.vecdot(d_value, x[:, None]), d_value.sum(2)], out=out)
 
 
 class Attention(nn.Module):

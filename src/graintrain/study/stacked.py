@@ -37,6 +37,7 @@ class StackedAttention(nn.Module):
         flat = rows.reshape(-1)
         self.shape = rows.shape  # (4, M, K): the parameters in PARAMETERS' order
         self.flat = nn.Parameter(torch.cat([flat, flat.new_zeros(-len(flat) % LANES)]))  # zeros stay zero
+        self.gradient_out = torch.zeros_like(self.flat)  # written in place each step; its padding stays zero
 
     def rows(self) -> dict[str, Tensor]:
         """Each parameter by Attention's name, as an (M, K) view into the flat vector."""
@@ -54,9 +55,8 @@ class StackedAttention(nn.Module):
         """The flat gradient of Σ_m mean_n (ŷ − y)², worked out by hand rather than by autograd
         (models.attention.blended_gradient; about six times faster here: no graph to build for a
         few small tensors)."""
-        _, rows = blended_gradient(self.rows(), x, z, y)  # (4, M, K) in PARAMETERS' order
-        rows = rows.reshape(-1)  # (4·M·K,)
-        return torch.cat([rows, rows.new_zeros(len(self.flat) - len(rows))])  # the padding stays still
+        blended_gradient(self.rows(), x, z, y, out=self.gradient_out[:self.shape.numel()].view(self.shape))  # (4, M, K)
+        return self.gradient_out  # the same tensor each step, padding included
 
     def copy_into(self, models: list[Attention]) -> list[Attention]:
         """Load each model's row of the stacked parameters back into it, by name; return them."""
@@ -89,9 +89,11 @@ def fit_stacked(models: list[Attention], x: Tensor, z: Tensor, y: Tensor, recipe
             # for one small vector, the Optimizer's bookkeeping costs twice the kernel.
             flat = stacked.flat.detach()
             moments, step = [torch.zeros_like(flat), torch.zeros_like(flat)], torch.zeros(())
-            for _ in range(stage.steps):
-                grad = stacked.gradient(xs, zs, ys)  # each model's own mean's gradient
-                adam([flat], [grad], moments[:1], moments[1:], [], [step], fused=True, amsgrad=False,
-                     beta1=0.9, beta2=0.999, lr=stage.step_size, weight_decay=0.0, eps=1e-8, maximize=False)
+            with torch.inference_mode():  # nothing here is differentiated: PyTorch keeps no version counts
+                for _ in range(stage.steps):
+                    grad = stacked.gradient(xs, zs, ys)  # each model's own mean's gradient
+                    adam([flat], [grad], moments[:1], moments[1:], [], [step], fused=True, amsgrad=False,
+                         beta1=0.9, beta2=0.999, lr=stage.step_size, weight_decay=0.0, eps=1e-8,
+                         maximize=False)
         stacked.copy_into(models[part])
     return models
