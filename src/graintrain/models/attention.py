@@ -24,8 +24,8 @@ def blended_gradient(rows: dict[str, Tensor], x: Tensor, z: Tensor, y: Tensor,
     given by name as (M, K) rows and the data as (M, N), and its gradient (4, M, K) in PARAMETERS'
     order, worked out by hand: with r = 2(ŷ − y)/N, each expert's answer gets ∂/∂v_k = r·g_k and
     each score, through the softmax, ∂/∂s_k = r·g_k·(v_k − ŷ). The trainer uses it for one model
-    (M = 1) and the study for its stacks (study/stacked.py), which gives ``out`` to hold the
-    gradient and is handed no loss: it never reads one."""
+    (M = 1) and the study for its stacks (study/stacked.py), which passes ``out`` to hold the
+    gradient and then gets None for the loss, which a stack never reads."""
     # Fused where PyTorch has it (a·z + c as one batched multiply-add, sums of products as vecdot)
     # and in place where a tensor is not read again: each (M, K, N) pass of a large stack reads and
     # writes more than the cache holds, so fewer passes are the speed-up (2x a step here). Not bmm:
