@@ -4,21 +4,16 @@
 Run: .venv/bin/python benchmarks/hand_gradient.py
 """
 
-import timeit
-
 import torch
 
 from graintrain.recipe import Stage
 from graintrain.runs import Run
 from graintrain.train import OBJECTIVES
 
+from _timing import best_time
+
 REPEATS = 1000
 
-
-def timed(f) -> float:
-    """Seconds per call: the best of three rounds of REPEATS calls, after one to warm up."""
-    f()
-    return min(timeit.repeat(f, number=REPEATS, repeat=3)) / REPEATS
 
 
 def main() -> None:
@@ -34,7 +29,7 @@ def main() -> None:
         def autograd():
             model.zero_grad()
             OBJECTIVES[objective](model, train, stage).backward()
-        slow, fast = timed(autograd), timed(by_hand)
+        slow, fast = best_time(autograd, REPEATS), best_time(by_hand, REPEATS)
         print(f"{objective:10} {slow * 1e6:8.0f}µs {fast * 1e6:8.0f}µs {slow / fast:8.2f}x")
 
 

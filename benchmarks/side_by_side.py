@@ -11,7 +11,6 @@ own line search), so only the evaluation could be shared: this prints what shari
 """
 
 import copy
-import timeit
 
 import torch
 from torch import nn
@@ -21,13 +20,10 @@ from graintrain import make_dataset, make_model
 from graintrain.recipe import Stage
 from graintrain.train import OBJECTIVES, seeded_build
 
+from _timing import best_time
+
 REPEATS = 300
 
-
-def timed(f) -> float:
-    """Seconds per call: the best of three rounds of REPEATS calls, after one to warm up."""
-    f()
-    return min(timeit.repeat(f, number=REPEATS, repeat=3)) / REPEATS
 
 
 def main() -> None:
@@ -60,7 +56,7 @@ def main() -> None:
         def by_hand():
             for hand in hands:
                 hand()
-        alone, hand, together = timed(one_by_one), timed(by_hand), timed(side_by_side)
+        alone, hand, together = (best_time(f, REPEATS) for f in (one_by_one, by_hand, side_by_side))
         print(f"{starts:6d} {alone * 1e3:9.3f}ms {hand * 1e3:7.3f}ms {together * 1e3:11.3f}ms "
               f"{hand / together:16.2f}x")
 
