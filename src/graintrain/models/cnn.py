@@ -5,9 +5,9 @@ from torch import Tensor, nn
 
 
 class CNN(nn.Module):
-    """Photo (n, 3, H, W) → a 3×3 conv layer of stride 2 and another of stride 1, each with ReLU,
-    the second after 2×2 max pooling → each channel's mean over the photo (so a grain anywhere
-    reads alike) → a linear layer to ``out`` numbers."""
+    """Photo (n, 3, H, W) → a 3×3 conv layer of stride 2 with ReLU → a 3×3 conv layer of stride 1,
+    2×2 max pooling, then ReLU → each channel's mean over the photo (so a grain anywhere reads
+    alike) → a linear layer to ``out`` numbers."""
 
     def __init__(self, out: int = 3, channels: tuple[int, int] = (8, 16)):
         super().__init__()

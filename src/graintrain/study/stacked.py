@@ -20,7 +20,10 @@ from torch.optim.adam import adam
 
 from ..models import Attention
 from ..models.attention import PARAMETERS, blended_gradient
+from .. import optimizers
 from ..train import Recipe, keep_heap_pad
+
+ADAM_SETTINGS = ("lr", "weight_decay", "eps", "amsgrad", "maximize")  # what adam() takes from a group
 LANES = 16  # floats in a 64-byte cache line: the widest SIMD vector (AVX-512) PyTorch's CPU kernels use
 
 
@@ -86,15 +89,16 @@ def fit_stacked(models: list[Attention], x: Tensor, z: Tensor, y: Tensor, recipe
         stacked = StackedAttention(models[part])
         xs, zs, ys = x[part], z[part], y[part]
         for stage in recipe.stages:
-            # torch.optim.Adam's fused kernel with its defaults, called through its functional form:
-            # for one small vector, the Optimizer's bookkeeping costs twice the kernel.
+            # The trainer's Adam, settings and all, its fused kernel called through torch's
+            # functional form: for one small vector, the Optimizer's bookkeeping costs twice the kernel.
             flat = stacked.flat.detach()
+            group = optimizers.Adam([flat], lr=stage.step_size, fused=True).param_groups[0]
+            (beta1, beta2), settings = group["betas"], {k: group[k] for k in ADAM_SETTINGS}
             moments, step = [torch.zeros_like(flat), torch.zeros_like(flat)], torch.zeros(())
             with torch.inference_mode():  # nothing here is differentiated: PyTorch keeps no version counts
                 for _ in range(stage.steps):
                     grad = stacked.gradient(xs, zs, ys)  # each model's own mean's gradient
-                    adam([flat], [grad], moments[:1], moments[1:], [], [step], fused=True, amsgrad=False,
-                         beta1=0.9, beta2=0.999, lr=stage.step_size, weight_decay=0.0, eps=1e-8,
-                         maximize=False)
+                    adam([flat], [grad], moments[:1], moments[1:], [], [step], fused=True,
+                         beta1=beta1, beta2=beta2, **settings)
         stacked.copy_into(models[part])
     return models
