@@ -122,21 +122,31 @@ def draw_every_figure(page) -> None:
 
 
 def test_every_chapter_draws_every_figure_without_errors(browser, base, site, request):
-    """Every chapter, every figure drawn with data and no console error: from the static copy in
-    the light theme, and from the server in the dark theme, where every plot must take the page's
-    colours (no white grid on a dark page)."""
-    mode = request.node.callspec.params["base"]
-    scheme = "dark" if mode == "server" else "light"
-    for name in [c.page for c in site.chapters] + (["lab.html?dataset=switchboard"] if mode == "server" else []):
-        page, errors = open_page(browser, f"{base}/{name}", scheme=scheme)
-        if not name.startswith("lab"):
+    """Every chapter, every figure drawn with data and no console error, in one pass per copy of
+    the article: the static copy at a desktop's width in the light theme, and the server at a
+    phone's width in the dark theme. On the phone nothing may be wider than the screen, no plot
+    wider than its box or with overlapping titles, the contents are folded, and every plot takes
+    the page's colours (no white grid on a dark page). Both copies serve the same pages, so each
+    layout is checked once rather than on both."""
+    phone = request.node.callspec.params["base"] == "server"
+    width, scheme = (375, "dark") if phone else (1280, "light")
+    chapters = [c.page for c in site.chapters]
+    for name in (["index.html", *chapters, "lab.html?dataset=switchboard"] if phone else chapters):
+        page, errors = open_page(browser, f"{base}/{name}", width=width, scheme=scheme)
+        if name in chapters:
             drawn = page.evaluate("""[...document.querySelectorAll('figure.gt-figure .plot')].map(p =>
                 p._fullData.reduce((n, t) => n + (t.z ? t.z.flat().length : (t.y ? t.y.length : 0)), 0))""")
             assert drawn and all(n > 0 for n in drawn), (name, drawn)
         assert errors == [], (name, errors)
-        if scheme == "dark":
-            assert page.evaluate(DARK_GRID) and _dark_grids(page) == set(), name
-        screenshot(page, f"{mode}-{scheme}-1280-{name.split('.')[0]}")
+        if phone:
+            if name in chapters:
+                assert page.evaluate(CRAMPED) == [], name
+                assert page.evaluate(DARK_GRID), name
+            if not name.startswith("lab"):
+                assert page.locator("nav.toc details").get_attribute("open") is None, name  # folded
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, name
+            assert _dark_grids(page) == set(), name
+        screenshot(page, f"{'server' if phone else 'static'}-{scheme}-{width}-{name.split('.')[0]}")
         page.close()
 
 
@@ -159,23 +169,6 @@ CRAMPED = """[...document.querySelectorAll('figure.gt-figure')].map(f => {
     a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom)).length;
   return {figure: f.dataset.figure, wider: svg.width > box.width + 1, overlaps};
 }).filter(r => r.wider || r.overlaps)"""
-
-
-def test_phone_width_in_the_dark_has_no_sideways_scroll_and_no_cramped_figure(browser, app_url, site):
-    """Every page on a phone, in the dark theme: nothing wider than the screen, no plot wider than
-    its box or with overlapping titles, the contents folded, and the plots in the page's colours.
-    The static copy serves the same pages (test_every_chapter_draws_every_figure_without_errors
-    draws both), so one pass at phone width covers the layout."""
-    for name in ["index.html"] + [c.page for c in site.chapters] + ["lab.html?dataset=switchboard"]:
-        page, errors = open_page(browser, f"{app_url}/{name}", width=375, scheme="dark")
-        if not name.startswith("lab"):
-            assert page.evaluate(CRAMPED) == [], name
-            assert page.locator("nav.toc details").get_attribute("open") is None, name  # folded on a phone
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 375, (name, width)
-        assert errors == [] and _dark_grids(page) == set(), (name, errors)
-        screenshot(page, f"dark-375-{name.split('.')[0]}")
-        page.close()
 
 
 def test_a_3d_figure_rotates_when_dragged(browser, base):
