@@ -19,6 +19,8 @@ from ..models import MODELS
 from ..recipe import TrainingDiverged
 from .args import UsageError, build_parser
 
+INTERRUPTED = 130  # the status of a command stopped by Ctrl+C, as shells give 128 + SIGINT
+
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``graintrain`` command; returns the exit status."""
@@ -58,17 +60,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print("graintrain: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     return 0
 
 
 def command() -> None:
     """The ``graintrain`` console script: main(), then exit with its status. A fit leaves at once
     once its output is written: unloading PyTorch as the interpreter shuts down took 0.3–0.6 s here,
-    longer than the fit (benchmarks/cli_latency.py), and a fit holds nothing that needs closing."""
+    longer than the fit (benchmarks/cli_latency.py), and a fit holds nothing that needs closing.
+    So does any command stopped by Ctrl+C: exiting normally would first wait for its training
+    processes to finish what they hold, while everything finished is already on disk, written
+    whole, and the processes end themselves once this one has gone."""
     argv = sys.argv[1:]
     code = main(argv)
-    if argv[:1] == ["fit"]:
+    if argv[:1] == ["fit"] or code == INTERRUPTED:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

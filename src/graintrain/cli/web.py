@@ -4,12 +4,31 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
+import uvicorn
 from rich.console import Console
 
 from .args import UsageError, out_folder
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, except that the signal that stopped it is not raised again once it has
+    stopped. uvicorn raises it again so that a program's own handler runs; SIGTERM has none, so
+    serve died there (status 143) before it could say what it keeps. Now SIGTERM, as a service
+    manager or ``timeout`` sends it, ends serve as Ctrl+C does."""
+
+    @contextmanager
+    def capture_signals(self):
+        before = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in before.items():
+                signal.signal(sig, handler)
 
 
 def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -38,8 +57,6 @@ def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
         out.print(f"wrote {len(written)} files to {args.out}; serve them with any static file "
                   f"server, e.g. python -m http.server -d {args.out}", highlight=False)
         return 0
-    import uvicorn
-
     from ..web.main import create_app
     # The server answers at once; the article's models train behind it, and each figure appears
     # on its page when its runs are ready (progress bars here, a placeholder there).
@@ -47,11 +64,11 @@ def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     out.print(f"graintrain: the article is at http://{host}:{settings.port}/  (Ctrl+C stops)",
               highlight=False)
-    uvicorn.run(create_app(settings, site), host=settings.host, port=settings.port,
-                log_level="warning")
+    _Server(uvicorn.Config(create_app(settings, site), host=settings.host, port=settings.port,
+                           log_level="warning")).run()
     if builder.is_alive():
-        # Stopped while the article still trains: leave now, not when the training pools have run
-        # what they hold (exiting normally waits for them). Every run and study row finished so far
+        # Stopped (Ctrl+C, or SIGTERM) while the article still trains: leave now, not when the
+        # training pools have run what they hold (exiting normally waits for them). Every run and study row finished so far
         # is already on disk, each written whole, and the next start goes on from there; the
         # pools' processes end themselves once this one has gone (study.runner._die_with_parent).
         err.print("graintrain: stopped; the article's training goes on at the next start", highlight=False)
