@@ -122,6 +122,20 @@ def test_a_model_that_starts_from_the_data_loads_whole_without_starting_again(tm
         assert torch.equal(first.model(data.test.x, data.test.z), again.model(data.test.x, data.test.z))
 
 
+def test_losses_are_kept_exactly_and_older_entries_with_a_list_still_load(tmp_path):
+    # Losses are saved as one float64 tensor (a list took most of a load's time); entries written
+    # before that hold a Python list, and must load the same.
+    run = Run(model="line", dataset="white", steps=10)
+    cache = Cache(tmp_path)
+    trained = cache.get(run)
+    saved = torch.load(cache.path(run), weights_only=True)
+    assert saved["losses"].dtype == torch.float64
+    assert cache.get(run).fit.losses == trained.fit.losses  # exact: float64 holds a Python float
+    torch.save({**saved, "losses": trained.fit.losses}, cache.path(run))
+    older = cache.get(run)
+    assert older.from_cache and older.fit.losses == trained.fit.losses
+
+
 def test_a_write_cut_off_midway_leaves_no_file(tmp_path):
     cache = Cache(tmp_path)
 

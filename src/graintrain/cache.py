@@ -65,7 +65,9 @@ class Cache:
                 with SEEDING:  # building draws from the global RNG, which other threads may be seeding
                     model = run.build(data, start=False)  # the saved state replaces any start
                 model.load_state_dict(saved["state"])
-                record = Fit(model, saved["losses"], [tuple(s) for s in saved["snapshots"]],
+                losses = saved["losses"]  # a tensor; older files hold a list
+                record = Fit(model, losses.tolist() if torch.is_tensor(losses) else losses,
+                             [tuple(s) for s in saved["snapshots"]],
                              saved["final_losses"], saved["best"], saved["seconds"])
                 return Trained(run, data, record, from_cache=True)
             except Exception:  # unreadable or from an older layout: train it again
@@ -75,7 +77,9 @@ class Cache:
         return Trained(run, data, record)
 
     def _save(self, path: Path, record: Fit) -> None:
-        payload = {"state": record.model.state_dict(), "losses": record.losses,
+        # The losses as one float64 tensor (exact for Python floats): as a list of hundreds of
+        # floats, torch.load's safe unpickler, written in Python, took most of a load's time.
+        payload = {"state": record.model.state_dict(), "losses": torch.tensor(record.losses, dtype=torch.float64),
                    "snapshots": [list(s) for s in record.snapshots],
                    "final_losses": record.final_losses, "best": record.best,
                    "seconds": record.seconds}

@@ -51,9 +51,13 @@ def replay(trained: list[Trained], draw: Callable[[list], dict],
     and stats(models), the numbers beside the plot as they stood at that step."""
     first = trained[0]
     last = first.run.recipe().stages[-1]  # the loss shown is the one training lowered last
-    frames = []
+    frames: list[dict] = []
+    if not first.fit.snapshots:
+        return frames
+    models = [snapshot_model(t.fit, 0) for t in trained]  # copied once, then each step loaded in
     for i, (step, _) in enumerate(first.fit.snapshots):
-        models = [snapshot_model(t.fit, i) for t in trained]
+        for model, t in zip(models, trained):
+            model.load_state_dict(t.fit.snapshots[i][1])
         with torch.no_grad():
             loss = OBJECTIVES[last.objective](models[0], first.data.train, last).item()
             shown = stats(models) if stats else None
