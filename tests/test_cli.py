@@ -193,7 +193,7 @@ def test_the_article_pool_lets_go_at_once_when_its_caller_stops(tmp_path):
     from graintrain.article.build import _train_in_pool
     from graintrain.cache import Cache
     from graintrain.runs import Run
-    work = [Run(model="line", dataset="white", seed=s, optimizer="adam", steps=10_000) for s in range(6)]
+    work = [Run(model="line", dataset="white", seed=s, optimizer="adam", steps=4_000) for s in range(6)]
     pieces = _train_in_pool(Cache(tmp_path), work, workers=2)
     next(pieces)  # one run trained: the other process is busy with the next, four more are queued
     began = time.monotonic()
