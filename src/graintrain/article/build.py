@@ -14,7 +14,6 @@ import hashlib
 import multiprocessing
 import os
 import threading
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from importlib import resources
 from typing import Callable
 
@@ -47,27 +46,11 @@ def _train_in_pool(cache: Cache, work: list, workers: int):
         for piece, task in tasks:
             yield piece, _work(cache.folder, task)
         return
+    from ..study.runner import pooled
     # Spawned, not forked: a server may be answering from other threads while this pool starts.
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(work)), initializer=_pool_worker,
-                               mp_context=multiprocessing.get_context("spawn"))
-    try:
-        futures = {pool.submit(_work, cache.folder, task): piece for piece, task in tasks}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
-    except BaseException:  # Ctrl+C, or a run that failed: leave now, not once the queue has run
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-
-
-def _pool_worker() -> None:
-    """In a pool process: leave Ctrl+C and SIGTERM, which reach the whole process group, to the
-    process that started the pool, which decides how to stop; end once that process has gone."""
-    import signal
-    from ..study.runner import _die_with_parent
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _die_with_parent()
+    calls = [(cache.folder, task) for _, task in tasks]
+    for i, result in pooled(_work, calls, min(workers, len(work)), multiprocessing.get_context("spawn")):
+        yield tasks[i][0], result
 
 
 def _figures_key(specs, needs) -> str:

@@ -72,6 +72,11 @@ def command() -> None:
     processes to finish what they hold, while everything finished is already on disk, written
     whole, and the processes end themselves once this one has gone."""
     argv = sys.argv[1:]
+    # Leaving at once skips multiprocessing's own clean-up, so its resource tracker (a process of
+    # its own, which reads this variable) unlinks the training pool's semaphores itself, and warns
+    # of "leaked semaphore objects": a note for programmers, about a clean-up that did happen.
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, (os.environ.get("PYTHONWARNINGS"),
+                                                          "ignore:resource_tracker:UserWarning")))
     code = main(argv)
     if argv[:1] == ["fit"] or code == INTERRUPTED:
         sys.stdout.flush()

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 
@@ -110,6 +111,30 @@ def append_row(path: Path, row: dict) -> None:
         os.fsync(handle.fileno())
 
 
+def pooled(fn: Callable, calls: list[tuple], workers: int, context=None) -> Iterator[tuple[int, object]]:
+    """fn(*args) for each args in ``calls`` on a pool of ``workers`` processes (made by the
+    multiprocessing ``context``, default: the platform's), started in the list's order; yields
+    (index, result) as each lands. Stopped early (Ctrl+C, an error, or closed), it lets go at once
+    rather than first running every call it still holds, as leaving a ``with`` block would: Ctrl+C
+    once took 19.6 s to stop ``graintrain build``. The processes leave Ctrl+C and SIGTERM, which
+    reach the whole process group, to this one, and end once it has gone."""
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_pool_process, mp_context=context)
+    try:
+        futures = {pool.submit(fn, *args): i for i, args in enumerate(calls)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def _pool_process() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with_parent()
+
+
 def _die_with_parent() -> None:
     """In a pool worker: end this process once its parent is gone, even killed with SIGKILL,
     which gives the pool no chance to shut its workers down."""
@@ -191,10 +216,9 @@ def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = 
     elif config.backend == "ray":
         _run_on_ray(ledger.jobs, ledger.settings, config.address, record)
     else:
-        with ProcessPoolExecutor(max_workers=config.workers, initializer=_die_with_parent) as pool:
-            futures = {pool.submit(run_job, job, *ledger.settings): job for job in ledger.jobs(config.workers)}
-            for future in as_completed(futures):  # the pool starts them in plan's order, longest first
-                record(futures[future], *future.result())
+        jobs = ledger.jobs(config.workers)  # the pool starts them in plan's order, longest first
+        for i, (rows, seconds) in pooled(run_job, [(job, *ledger.settings) for job in jobs], config.workers):
+            record(jobs[i], rows, seconds)
     return ledger.rows
 
 
