@@ -139,12 +139,12 @@ def test_queue_is_bounded_and_jobs_are_time_limited(site, site_cache):
 
 
 def test_a_worker_that_dies_or_hangs_ends_its_job_and_is_replaced(site, site_cache):
-    server, thread, app, url = serve(site, site_cache, workers=2, queue_limit=2, job_seconds=1)
+    server, thread, app, url = serve(site, site_cache, workers=2, queue_limit=2, job_seconds=1, hang_seconds=1.5)
     long = dict(model="mlp", dataset="switchboard", hidden=[64, 64], optimizer="adam", steps=20000)
     try:
         with httpx.Client(base_url=url, timeout=30) as client:
             lost = []
-            for sig, says in ((signal.SIGKILL, "ended unexpectedly"), (signal.SIGSTOP, "was silent for 5 s")):
+            for sig, says in ((signal.SIGKILL, "ended unexpectedly"), (signal.SIGSTOP, "was silent for 1.5 s")):
                 job = start(client, **long)
                 events(client, job, until=("progress",), owner=False)
                 lost.append(app.state.jobs.get(job).pid)

@@ -24,7 +24,6 @@ from ..lab import points, state_dict_bytes, state_dict_json  # noqa: F401  re-ex
 from .run_settings import UPLOAD, JobSettings  # noqa: F401  re-exported
 from .worker import PAUSE, RUN, STOP, WARM_SECONDS, Worker, WorkerLost, WorkerPool
 
-HANG_SECONDS = 5.0  # a worker silent this long past its job's end (time limit or stop) is taken for hung
 POLL_SECONDS = 0.1  # how often a waiting thread looks again at its job and its worker
 
 
@@ -77,17 +76,19 @@ class Job:
 
 
 class JobManager:
-    """Runs jobs on ``workers`` processes; at most ``queue_limit`` wait; each is cut at ``time_limit``.
-    A manager starts and ends its own processes, unless it is lent a started ``pool`` (the tests
+    """Runs jobs on ``workers`` processes; at most ``queue_limit`` wait; each is cut at ``time_limit``,
+    and a worker still silent ``hang_seconds`` after that (or after a stop) is taken for hung. A
+    manager starts and ends its own processes, unless it is lent a started ``pool`` (the tests
     share one warm pool among many servers)."""
 
-    def __init__(self, workers: int, queue_limit: int, time_limit: float, keep: int = 50,
-                 pool: WorkerPool | None = None):
+    def __init__(self, workers: int, queue_limit: int, time_limit: float, hang_seconds: float = 5.0,
+                 keep: int = 50, pool: WorkerPool | None = None):
         self.threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graintrain-job")
         self.pool = pool or WorkerPool(workers)
         self.own_pool = pool is None
         self.queue_limit = queue_limit
         self.time_limit = time_limit
+        self.hang_seconds = hang_seconds
         self.keep = keep  # finished jobs kept for their results and exports
         self.jobs: dict[str, Job] = {}
         self.waiting: list[str] = []
@@ -207,6 +208,6 @@ class JobManager:
                 return event
             if event is not None:
                 job.emit(event)
-            elif time.monotonic() - min(job.stopped_at or math.inf, began + self.time_limit) > HANG_SECONDS:
-                raise WorkerLost(f"the process training it was silent for {HANG_SECONDS:g} s after "
+            elif time.monotonic() - min(job.stopped_at or math.inf, began + self.time_limit) > self.hang_seconds:
+                raise WorkerLost(f"the process training it was silent for {self.hang_seconds:g} s after "
                                  "the job should have ended")

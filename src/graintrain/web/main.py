@@ -24,7 +24,8 @@ from ..article.site import Site
 def create_app(settings: Settings, site: Site, pool: WorkerPool | None = None) -> FastAPI:
     """The graintrain web app for a built site; its lab trains in ``pool`` if given (the tests
     share one), else in worker processes of its own, ended with the server."""
-    jobs = JobManager(settings.workers, settings.queue_limit, settings.job_seconds, pool=pool)
+    jobs = JobManager(settings.workers, settings.queue_limit, settings.job_seconds, settings.hang_seconds,
+                      pool=pool)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

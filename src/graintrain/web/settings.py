@@ -19,6 +19,7 @@ class Settings(BaseModel):
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)  # jobs training at once, a process each
     queue_limit: int = Field(16, ge=0)  # jobs allowed to wait; past that the lab answers 429
     job_seconds: float = Field(60.0, gt=0)  # a job is stopped after this long
+    hang_seconds: float = Field(5.0, gt=0)  # a worker silent this long past its job's end is taken for hung
     max_body: int = Field(3_000_000, ge=1)  # bytes of a request body: room for a 2 MB CSV in JSON
     body_seconds: float = Field(10.0, gt=0)  # a request body must arrive within this long
     heartbeat_seconds: float = Field(15.0, gt=0)  # a quiet event stream sends a comment this often
