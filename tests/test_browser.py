@@ -95,9 +95,10 @@ def base(request, app_url, static_url):
     return app_url if request.param == "server" else static_url
 
 
-def open_page(browser, url: str, width: int = 1280, scheme: str = "light"):
-    """A page with its console errors collected, once it is drawn: a chapter's every figure, or the
-    lab's preview of its data."""
+def open_page(browser, url: str, width: int = 1280, scheme: str = "light", only: str | None = None):
+    """A page with its console errors collected, once it is drawn: a chapter's every figure (or
+    only the figure named ``only``, for a test of that figure: the chapter passes draw them all),
+    or the lab's preview of its data."""
     page = browser.new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -105,6 +106,9 @@ def open_page(browser, url: str, width: int = 1280, scheme: str = "light"):
     page.goto(url)
     if "/lab" in url:
         page.wait_for_function("document.body.dataset.preview === '500'")
+    elif only:
+        draw(page.locator(f"#fig-{only}"))
+        page.evaluate("window.scrollTo(0, 0)")
     else:
         draw_every_figure(page)
     return page, errors
@@ -114,11 +118,17 @@ def draw_every_figure(page) -> None:
     """Scroll to each figure in turn, as a reader would, and wait until it is drawn (figures are
     built when they come near the screen)."""
     for figure in page.locator("figure.gt-figure").all():
-        figure.scroll_into_view_if_needed()
-        figure.locator(".plot.js-plotly-plot").wait_for(timeout=20000)
+        draw(figure)
     page.wait_for_function("[...document.querySelectorAll('figure.gt-figure')]"
                            ".every(f => f.dataset.ready === 'true')", timeout=20000)
     page.evaluate("window.scrollTo(0, 0)")
+
+
+def draw(figure) -> None:
+    """Scroll to one figure and wait until it is drawn and ready."""
+    figure.scroll_into_view_if_needed()
+    figure.locator(".plot.js-plotly-plot").wait_for(timeout=20000)
+    figure.page.wait_for_function("f => f.dataset.ready === 'true'", arg=figure.element_handle(), timeout=20000)
 
 
 def test_every_chapter_draws_every_figure_without_errors(browser, base, site, request):
@@ -172,7 +182,7 @@ CRAMPED = """[...document.querySelectorAll('figure.gt-figure')].map(f => {
 
 
 def test_a_3d_figure_rotates_when_dragged(browser, base):
-    page, _ = open_page(browser, f"{base}/04-the-darkness-meter.html")
+    page, _ = open_page(browser, f"{base}/04-the-darkness-meter.html", only="plane-3d")
     plot = page.locator("#fig-plane-3d .plot")
     plot.scroll_into_view_if_needed()
     eye = "JSON.stringify(document.querySelector('#fig-plane-3d .plot')._fullLayout.scene._scene.getCamera().eye)"
@@ -188,7 +198,7 @@ def test_a_3d_figure_rotates_when_dragged(browser, base):
 
 
 def test_a_replay_steps_through_training(browser, base):
-    page, _ = open_page(browser, f"{base}/01-rice-to-water.html")
+    page, _ = open_page(browser, f"{base}/01-rice-to-water.html", only="white-line")
     figure = page.locator("#fig-white-line")
     line = "JSON.stringify(document.querySelector('#fig-white-line .plot').data[1].y)"
     trained = page.evaluate(line)
@@ -209,7 +219,7 @@ def test_a_replay_steps_through_training(browser, base):
 
 
 def test_refresher_sliders_give_the_mse_and_live_in_the_url(browser, base):
-    page, _ = open_page(browser, f"{base}/01-rice-to-water.html")
+    page, _ = open_page(browser, f"{base}/01-rice-to-water.html", only="line-refresher")
     figure = page.locator("#fig-line-refresher")
     w, b = figure.locator("[data-param=w]"), figure.locator("[data-param=b]")
     w.focus()
@@ -220,14 +230,14 @@ def test_refresher_sliders_give_the_mse_and_live_in_the_url(browser, base):
     mse = float(figure.get_attribute("data-mse"))
     assert mse < 0.02  # the line y = 2x sits on the white rice
     assert "line-refresher.w=2" in page.url
-    again, _ = open_page(browser, page.url)
+    again, _ = open_page(browser, page.url, only="line-refresher")
     assert float(again.locator("#fig-line-refresher").get_attribute("data-mse")) == pytest.approx(mse)
     page.close()
     again.close()
 
 
 def test_relu_switch_passes_only_the_believed_grain(browser, base):
-    page, _ = open_page(browser, f"{base}/08-switches.html")
+    page, _ = open_page(browser, f"{base}/08-switches.html", only="relu-switch")
     figure = page.locator("#fig-relu-switch")
     for k, value in enumerate(["0", "1", "0"]):
         slider = figure.locator(f"[data-p='{k}']")
@@ -242,7 +252,8 @@ def test_relu_switch_passes_only_the_believed_grain(browser, base):
 
 def test_the_attention_diagram_follows_the_darkness_slider(browser, base):
     import re
-    page, errors = open_page(browser, f"{base}/09-attention.html?attention-network.x=4&attention-network.d=0.5")
+    page, errors = open_page(browser, f"{base}/09-attention.html?attention-network.x=4&attention-network.d=0.5",
+                              only="attention-network")
     figure = page.locator("#fig-attention-network")
     water = lambda: float(re.search(r"water ([-\d.]+) cups", figure.locator("[data-says]").inner_text()).group(1))
     assert water() == pytest.approx(12.0, abs=0.25)  # brown rice: 3 cups of water per cup
@@ -256,7 +267,7 @@ def test_the_attention_diagram_follows_the_darkness_slider(browser, base):
 
 
 def test_the_units_slider_redraws_the_network_and_its_kinks(browser, app_url):
-    page, errors = open_page(browser, f"{app_url}/05-relu-networks.html")
+    page, errors = open_page(browser, f"{app_url}/05-relu-networks.html", only="relu-kinks")
     figure = page.locator("#fig-relu-kinks")
     curve = "JSON.stringify(document.querySelector('#fig-relu-kinks .plot').data.map(t => t.y))"
     wide = page.evaluate(curve)
@@ -444,7 +455,7 @@ def test_the_recipe_card_runs_the_trained_layer_in_the_browser(browser, base, si
     from graintrain.train import snapshot_model
     trained = site_cache.get(CARD)
     eta = best_step(trained.data.train)
-    page, errors = open_page(browser, f"{base}/11-self-attention.html")
+    page, errors = open_page(browser, f"{base}/11-self-attention.html", only="recipe-card")
     figure = page.locator("#fig-recipe-card")
     xq = float(figure.locator("[data-card=xq]").input_value())
 
@@ -488,7 +499,7 @@ def test_the_lookup_reads_the_grain_the_darkness_slider_asks_about(browser, base
     trained = site_cache.get(MIXED)
     card = trained.data.near.card()[:1]  # (1, M + 1, 3)
     group = _groups(card[0, :-1, 2])
-    page, errors = open_page(browser, f"{base}/11-self-attention.html")
+    page, errors = open_page(browser, f"{base}/11-self-attention.html", only="card-lookup")
     figure = page.locator("#fig-card-lookup")
     xq = float(figure.locator("[data-lookup=x]").input_value())
     for g in range(int(group.max()) + 1):
