@@ -1,6 +1,6 @@
 """How busy the article's training pool keeps each process, and what a run costs beside another.
 
-Run: .venv/bin/python benchmarks/article_pool.py   (trains the whole article into a fresh cache)
+Run: .venv/bin/python benchmarks/article_pool.py [--serial]   (trains the whole article into a fresh cache)
 
 The article trains as `graintrain serve` trains it (article/build.py: one pool, one process per
 core, its runs and its study's jobs in reading order), with each piece of work logged with its
@@ -8,7 +8,9 @@ process, start and end. It prints the wall time until every figure is built, eac
 time, the time spent on each model (a study's jobs by what they train), and the slowest pieces;
 then it trains those again alone in this process and prints each beside its time in the pool. A
 piece that took much longer in the pool than alone shared the machine's cores with another: two
-processes then do not give twice the work of one.
+processes then do not give twice the work of one. With --serial it then builds the whole article
+again, into another fresh cache, in this one process (no pool), and prints how much faster the pool
+was: the most any schedule of this work could gain from the machine's cores.
 """
 
 import collections
@@ -42,11 +44,12 @@ def logged(folder: Path, task):
     return result
 
 
-def main() -> None:
+def main(serial: bool = False) -> None:
     from graintrain.article import build
     from graintrain.cache import Cache
 
     torch.set_num_threads(1)  # as graintrain serve sets it: this process builds the figures
+    original = build._work
     build._work = logged  # the pool hands its work to this module's function by build's name for it
     log = Path(tempfile.mkdtemp()) / "runs.jsonl"
     os.environ[LOG] = str(log)
@@ -79,5 +82,15 @@ def main() -> None:
         print(f"{run.model + ' on ' + run.dataset:40} {pooled:10.2f}s {alone:6.2f}s {pooled / alone:5.2f}x")
 
 
+    if serial:
+        build._work = original
+        began = time.time()
+        build.build_figures(Cache(Path(tempfile.mkdtemp())), workers=1)
+        alone = time.time() - began
+        print(f"the same build in one process: {alone:.1f} s; the pool of {os.cpu_count()} was "
+              f"{alone / wall:.2f}x faster")
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    main(serial="--serial" in sys.argv[1:])
