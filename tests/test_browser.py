@@ -151,6 +151,7 @@ def test_every_chapter_draws_every_figure_without_errors(browser, base, site, re
         if phone:
             if name in chapters:
                 assert page.evaluate(CRAMPED) == [], name
+            if name != "index.html":  # every page with plots has grids, all in the dark theme's colour
                 assert page.evaluate(DARK_GRID), name
             if not name.startswith("lab"):
                 assert page.locator("nav.toc details").get_attribute("open") is None, name  # folded

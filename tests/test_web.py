@@ -148,6 +148,20 @@ def test_a_write_cut_off_midway_leaves_no_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_sweep_removes_only_old_leftovers_of_writers_that_were_killed(tmp_path):
+    import os
+    import time
+    cache = Cache(tmp_path)
+    old, fresh, kept = tmp_path / ".tmp-old", tmp_path / ".tmp-fresh", tmp_path / "run.pt"
+    for path in (old, fresh, kept):
+        path.write_bytes(b"half")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+    os.utime(kept, (hours_ago, hours_ago))
+    assert cache.sweep() == 1
+    assert not old.exists() and fresh.exists() and kept.exists()  # a write in progress is left alone
+
+
 def test_a_damaged_cache_entry_is_trained_again(tmp_path):
     cache = Cache(tmp_path)
     run = Run(model="line", dataset="white", steps=10)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +85,21 @@ class Cache:
                    "final_losses": record.final_losses, "best": record.best,
                    "seconds": record.seconds}
         self.write_atomic(path, lambda handle: torch.save(payload, handle))
+
+    def sweep(self, older_than: float = 3600.0) -> int:
+        """Remove temporary files that writers killed mid-write left behind (a training process
+        ends at once when the command that started it is stopped), if older than ``older_than``
+        seconds, so that none is another writer's file in progress; returns how many."""
+        now = time.time()
+        removed = 0
+        for path in self.folder.glob(".tmp-*"):
+            try:
+                if now - path.stat().st_mtime > older_than:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # another process swept it first
+                pass
+        return removed
 
     def load_json(self, name: str):
         """A JSON document kept beside the runs, or None if it is missing or unreadable."""

@@ -93,6 +93,7 @@ def build_figures(cache: Cache, console=None, names: list[str] | None = None,
             on_figure and on_figure(name, fig)
         return built
 
+    cache.sweep()  # a stopped build may have left half-written files behind
     runs = [n for n in sized.values() if isinstance(n, Run)]
     missing = [r for r in runs if not cache.has(r)]
     ready: set = set(runs) - set(missing)  # runs in the cache, and studies summarised

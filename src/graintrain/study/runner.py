@@ -130,6 +130,9 @@ def pooled(fn: Callable, calls: list[tuple], workers: int, context=None) -> Iter
 
 
 def _pool_process() -> None:
+    # Ignoring SIGTERM has one cost: when a process of the pool dies (out of memory, say), the pool
+    # ends the others with SIGTERM, so they finish the call they hold first. The caller still
+    # hears of the broken pool at once.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent()
