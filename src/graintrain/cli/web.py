@@ -68,9 +68,10 @@ def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
                            log_level="warning")).run()
     if builder.is_alive():
         # Stopped (Ctrl+C, or SIGTERM) while the article still trains: leave now, not when the
-        # training pools have run what they hold (exiting normally waits for them). Every run and study row finished so far
-        # is already on disk, each written whole, and the next start goes on from there; the
-        # pools' processes end themselves once this one has gone (study.runner._die_with_parent).
+        # training pools have run what they hold (exiting normally waits for them). Every run and
+        # study row finished so far is already on disk, each written whole, and the next start
+        # goes on from there; the pools' processes end themselves once this one has gone
+        # (study.runner._die_with_parent).
         err.print("graintrain: stopped; the article's training goes on at the next start", highlight=False)
         sys.stdout.flush()
         sys.stderr.flush()
