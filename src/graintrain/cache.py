@@ -22,6 +22,9 @@ from .runs import Run
 from .train import SEEDING, Fit
 
 
+PARTIAL = ".tmp-"  # the name's prefix while a file is written, until it is renamed whole
+
+
 def default_cache_dir() -> Path:
     """$GRAINTRAIN_CACHE, else $XDG_CACHE_HOME/graintrain, else ~/.cache/graintrain."""
     if os.environ.get("GRAINTRAIN_CACHE"):
@@ -92,7 +95,7 @@ class Cache:
         seconds, so that none is another writer's file in progress; returns how many."""
         now = time.time()
         removed = 0
-        for path in self.folder.glob(".tmp-*"):
+        for path in self.folder.glob(f"{PARTIAL}*"):
             try:
                 if now - path.stat().st_mtime > older_than:
                     path.unlink()
@@ -116,7 +119,7 @@ class Cache:
     def write_atomic(self, path: Path, write) -> None:
         """Write a file whole or not at all: ``write(handle)`` fills a temporary file that is renamed."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=PARTIAL)
         try:
             with os.fdopen(fd, "wb") as handle:
                 write(handle)

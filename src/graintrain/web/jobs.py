@@ -81,7 +81,7 @@ class JobManager:
     manager starts and ends its own processes, unless it is lent a started ``pool`` (the tests
     share one warm pool among many servers)."""
 
-    def __init__(self, workers: int, queue_limit: int, time_limit: float, hang_seconds: float = 5.0,
+    def __init__(self, workers: int, queue_limit: int, time_limit: float, hang_seconds: float,
                  keep: int = 50, pool: WorkerPool | None = None):
         self.threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graintrain-job")
         self.pool = pool or WorkerPool(workers)
