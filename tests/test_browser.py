@@ -496,9 +496,10 @@ def test_the_lookup_reads_the_grain_the_darkness_slider_asks_about(browser, base
     more than 90% of the weight on that grain, and the page's answer equals the model's in torch."""
     import json
     from graintrain.article.figures.incontext import MIXED
-    from graintrain.article.figures.lookup import _groups
+    from graintrain.article.figures.lookup import _groups, shown_card
     trained = site_cache.get(MIXED)
-    card = trained.data.near.card()[:1]  # (1, M + 1, 3)
+    shown = shown_card(trained.data.near)
+    card = trained.data.near.card()[shown:shown + 1]  # (1, M + 1, 3)
     group = _groups(card[0, :-1, 2])
     page, errors = open_page(browser, f"{base}/11-self-attention.html", only="card-lookup")
     figure = page.locator("#fig-card-lookup")

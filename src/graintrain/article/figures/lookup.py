@@ -27,6 +27,20 @@ def _groups(darkness: torch.Tensor) -> torch.Tensor:
     return group
 
 
+def shown_card(near) -> int:
+    """The held-out card the figure shows: the one whose grains' answers to its own question lie
+    furthest apart, each grain's ratio read by least squares on its examples alone. On that card the
+    darkness slider moves the answer the most, which is the figure's point."""
+    spread = []
+    for i in range(len(near)):
+        x, y, d = near.context[i].unbind(-1)  # (M,) each
+        group = _groups(d)
+        ratios = torch.stack([(x * y)[group == g].sum() / x[group == g].square().sum()
+                              for g in range(group.max().item() + 1)])  # (G,)
+        spread.append((ratios.max() - ratios.min()) * near.x[i])
+    return int(torch.stack(spread).argmax())
+
+
 def _parameters(model) -> dict:
     return {"embed": model.embed.weight.detach().tolist(), "size": model.size.item()}
 
@@ -46,11 +60,11 @@ def _lookup_stats(model, near) -> list[tuple[str, str]]:
 
 @figure("card-lookup", MIXED)
 def card_lookup(get) -> Figure:
-    """A held-out mixed card: each example sized by the weight the query gives it, the answer's
+    """A held-out mixed card (``shown_card``): each example sized by the weight the query gives it, the answer's
     line, and the weights as bars, examples in order of darkness."""
     t = get(MIXED)
     near = t.data.near
-    card = near.subset(torch.arange(len(near)) == 0)
+    card = near.subset(torch.arange(len(near)) == shown_card(near))
     xs, ys, ds = card.context[0].unbind(-1)  # (M,) each
     group = _groups(ds)  # (M,)
     order = ds.argsort()
