@@ -310,6 +310,7 @@ def test_lab_trains_and_streams_updates_and_a_permalink_repeats_the_run(browser,
     page.select_option("select[name=objective]", "mixture")
     page.fill("input[name=steps]", "2000")
     page.fill("input[name=seed]", "3")
+    page.select_option("select[name=pace]", "fast")  # the lab opens at the watch pace
     page.click("[data-act=train]")
     page.wait_for_function("document.body.dataset.job === 'done'", timeout=30000)
     updates = int(page.evaluate("document.body.dataset.updates"))

@@ -9,6 +9,7 @@ import io
 import torch
 
 from .cards import matching
+from .curve import accepted
 from .datasets import DATASETS, Dataset
 from .metrics import evaluate
 from .models import MODELS, num_parameters
@@ -18,10 +19,15 @@ from .runs import schema
 GRID = 21  # points per axis of the streamed fitted function
 PHOTOS = 4  # photos of each grain the lab shows, for photo data
 CARDS = 3  # held-out recipe cards the lab shows, each with the model's answer to it
+# The run the lab opens with, as the form fills it: attention from PyTorch's random weights, at the
+# pace a person can follow, so that the first press shows it learn (from the data it would start all
+# but finished). The reader can set start to data, train again, and compare.
+OPENING = {"model": "attention", "dataset": "three-grains", "init": "random", "pace": "watch"}
 
 
 def registry(presets: list[dict] = ()) -> dict:
-    """The models and datasets the lab offers and every setting of a run, straight from the registries."""
+    """The models and datasets the lab offers, every setting of a run, straight from the registries,
+    and the settings the lab's form opens with (``defaults``)."""
     return {
         "models": {name: {"about": spec.about, "options": [o.name for o in spec.options],
                           "classifies": spec.classifies,
@@ -33,6 +39,7 @@ def registry(presets: list[dict] = ()) -> dict:
         "options": schema(),
         "presets": list(presets),
         "palette": palette(),
+        "defaults": OPENING,
     }
 
 
@@ -161,18 +168,20 @@ def replay(trained) -> list[dict]:
     from .train import snapshot_model
 
     run, data, fit = trained.run, trained.data, trained.fit
-    first = started(run.model_copy(update={"restarts": 1}), data, fit.model)
+    one = run.model_copy(update={"restarts": 1})
+    first = started(one, data, fit.model)
+    curve = accepted(fit.losses, one.recipe())  # as a live job streams it: L-BFGS's trials left out
     events, shown = [first], 0
     for i, (step, _) in enumerate(fit.snapshots):
         if step == 0:
             continue
-        events.append({"type": "progress", "step": step, "total": first["total"], "loss": fit.losses[step - 1],
-                       "losses": fit.losses[shown:step], "seconds": fit.seconds * step / len(fit.losses),
+        events.append({"type": "progress", "step": step, "total": first["total"], "loss": curve[step - 1],
+                       "losses": curve[shown:step], "seconds": fit.seconds * step / len(fit.losses),
                        **snapshot(snapshot_model(fit, i), data)})
         shown = step
     events.append(done(fit.model, data, len(fit.losses), fit.losses[-1] if fit.losses else None,
                        fit.seconds, fit.best))
-    events[-1]["losses"] = fit.losses[shown:]
+    events[-1]["losses"] = curve[shown:]
     return events
 
 

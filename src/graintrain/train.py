@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from . import optimizers
+from .curve import Accepted
 from .datasets import Split
 from .recipe import OBJECTIVE_NAMES, OPTIMIZERS, Recipe, Stage, TrainingDiverged
 
@@ -165,6 +166,7 @@ def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
     keep = _snapshot_steps(recipe)
     fit = Fit(model, [])
     step = 0
+    curve = Accepted(recipe.stages)  # what on_step reports: the steps taken, not L-BFGS's trials
 
     def snap() -> None:
         if step in keep:
@@ -180,8 +182,9 @@ def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
                 f"learning rate {lr:g}, start {start}); try a lower learning rate, e.g. {lr / 10:g}")
         fit.losses.append(loss)
         snap()
+        shown = curve(loss)
         if on_step is not None:
-            on_step(step, total, loss)
+            on_step(step, total, shown)
 
     snap()
     for number, stage in enumerate(recipe.stages, 1):
@@ -247,7 +250,8 @@ def fit(build: Callable[[], nn.Module], data: Split, recipe: Recipe = Recipe(),
         on_step: Callable[[int, int, float], None] | None = None) -> Fit:
     """Train ``build()`` on ``data`` by the recipe, from each of ``recipe.restarts`` seeded starts.
 
-    ``on_step(step, total, loss)`` is called after every step, counting over all starts.
+    ``on_step(step, total, loss)`` is called after every step, counting over all starts, with the
+    loss as its curve is drawn (``Accepted``); ``Fit.losses`` keeps every evaluation's own.
     Returns the start with the lowest final training loss (of the last stage's objective).
     """
     keep_heap_pad()

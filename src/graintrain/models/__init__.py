@@ -54,6 +54,11 @@ HIDDEN = Option("hidden", "ints", (10,), "hidden layer sizes, e.g. 10 or 3,2", l
                 label="hidden sizes")
 EXPERTS = Option("experts", "int", None, "number of experts K (default: one per class)", low=1, high=16,
                  label="experts K")
+# Where attention's training begins. From the data, it is nearly done before its first step; from
+# PyTorch's random weights a reader watches it find the lines (and, on some seeds, miss one).
+INIT = Option("init", "choice", "data", "where training starts: data gives each expert one run of the "
+              "points sorted by the selector; random keeps PyTorch's random weights",
+              choices=("data", "random"), label="start")
 
 
 # Models that read a recipe card train on many cards at once, full batch, on the squared error of
@@ -101,9 +106,10 @@ MODELS: dict[str, ModelSpec] = {
         Recipe(stages=(Stage("labelled", "lbfgs", steps=200),), restarts=3)),
     "attention": ModelSpec(
         "models.builders:attention",
-        "y = Σ_k softmax(K(d))_k · V(x)_k with linear K and V, 4K parameters, started from the data",
+        "y = Σ_k softmax(K(d))_k · V(x)_k: K experts, each a line in x (its value V), and a key K "
+        "that reads the darkness d and decides how much each expert counts",
         ATTENTION,
-        options=(EXPERTS,), starts=True),
+        options=(EXPERTS, INIT), starts=True),
     "attention-blended": ModelSpec(
         "models.builders:attention_blended",
         "the same attention as the post trains it: PyTorch's start, Adam on the blended error",
@@ -166,5 +172,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ATTENTION", "BLENDED", "CNN_MLP", "CONVEX", "CROSS_ATTENTION", "EXPERTS", "HIDDEN", "IN_CONTEXT",
+__all__ = ["ATTENTION", "BLENDED", "CNN_MLP", "CONVEX", "CROSS_ATTENTION", "EXPERTS", "HIDDEN", "IN_CONTEXT", "INIT",
            "MODELS", "ModelSpec", "make_model", "num_parameters", *_CLASSES]

@@ -46,11 +46,14 @@ class Attention(nn.Module):
     K outputs, linear by default."""
 
     def __init__(self, experts: int = 3, key: nn.Module | None = None,
-                 value: nn.Module | None = None, edge: float = 2.0):
+                 value: nn.Module | None = None, edge: float = 2.0, init: str = "data"):
         super().__init__()
+        if init not in ("data", "random"):
+            raise ValueError(f"init is data or random, got {init!r}")
         self.key = key if key is not None else nn.Linear(1, experts)  # how much z calls on each expert
         self.value = value if value is not None else nn.Linear(1, experts)  # each expert's answer
         self.edge = edge  # a started border's key gap a quarter of the narrower neighbouring run away
+        self.init = init  # "random": start() only standardises z, and PyTorch's weights stand
         # The selector's standardisation, read from the training data by start(); kept as buffers,
         # so a saved state_dict predicts on raw z.
         self.register_buffer("shift", torch.zeros(()))
@@ -66,13 +69,14 @@ class Attention(nn.Module):
         neighbouring runs, and each expert's value starts on its run's line. The borders start
         soft: the key gap reaches ``edge`` only a quarter of the narrower neighbouring run away, so
         that training can still hand a point near a border to the expert that explains it, when
-        the reading of z put it on the wrong side. Returns the model.
+        the reading of z put it on the wrong side. With ``init="random"`` only z is standardised.
+        Returns the model.
         """
         if not all(torch.isfinite(t).all() for t in (x, z, y)):
             raise ValueError("attention starts from the data, which must be finite numbers (x, z and y)")
         self.shift.copy_(z.mean())
         self.scale.copy_(z.std() if len(z) > 1 and z.std() > 0 else torch.ones(()))
-        if not (isinstance(self.key, nn.Linear) and self.key.in_features == 1
+        if self.init == "random" or not (isinstance(self.key, nn.Linear) and self.key.in_features == 1
                 and isinstance(self.value, nn.Linear) and self.value.in_features == 1):
             return self  # other key or value modules keep their own start
         k = self.key.out_features

@@ -8,7 +8,7 @@ dataset that does not.
 from __future__ import annotations
 
 from ..datasets import DATASETS, Dataset
-from . import HIDDEN
+from . import HIDDEN, INIT
 from .attention import Attention
 from .classifier import Classifier
 from .cnn_mlp import CnnMlp
@@ -67,8 +67,8 @@ def relu_switch(ds: Dataset) -> ReluSwitch:
     return ReluSwitch(ds.num_classes)
 
 
-def attention(ds: Dataset, experts: int | None = None) -> Attention:
-    return Attention(experts or ds.num_classes)  # make_model starts it from the data
+def attention(ds: Dataset, experts: int | None = None, init: str = INIT.default) -> Attention:
+    return Attention(experts or ds.num_classes, init=init)  # make_model starts it (from the data, unless random)
 
 
 def attention_blended(ds: Dataset, experts: int | None = None) -> Attention:

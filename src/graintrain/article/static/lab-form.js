@@ -14,10 +14,16 @@ let registry = null;
 
 const state = urlState();
 
+// A link holds every setting that differs from its default, so each setting it leaves out is set
+// back to its default (the form's blank); the bare lab opens with the registry's opening run.
 export function readURL() {
+  const linked = state.get("model") !== null;
+  const opening = linked ? {} : registry.defaults ?? {};
   for (const name of FIELDS) {
-    const value = state.get(name);
-    if (value !== null) form.elements[name].value = value;
+    const value = state.get(name) ?? opening[name];
+    if (value != null) form.elements[name].value = value;
+    else if (name === "pace") form.elements[name].value = DEFAULTS.get(name);
+    else if (linked && name !== "model" && name !== "dataset") form.elements[name].value = "";
   }
   threeD.checked = state.get("view") === "3d";
 }
@@ -109,6 +115,4 @@ export function buildForm(from) {
   addOptions(form.elements.model, Object.keys(registry.models));
   addOptions(form.elements.dataset, Object.keys(registry.datasets));
   form.elements.dataset.add(new Option("upload your own CSV…", "upload"));
-  form.elements.model.value = "attention";
-  form.elements.dataset.value = "three-grains";
 }

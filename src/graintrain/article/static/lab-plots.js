@@ -74,17 +74,42 @@ export function drawFit(job, event) {
     Plotly.react(plots.fit, [...points, ...model], layout({ xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "y (water)" } } }));
   }
   plots.weights.hidden = !event.weights && !event.gates;
+  const expert = expertLooks(job, event);
   document.querySelector("[data-strip=held_out]").hidden = !event.gates;
   if (event.gates) {  // a photo model: its gates on the row of held-out photos drawn above the chart
     const row = job.data.photos.held_out.label;
-    Plotly.react(plots.weights, event.gates.map((g, k) => ({ type: "bar", name: `expert ${k + 1}`, x: row.map((_, i) => i), y: g,
-      marker: { color: palette.experts[k % palette.experts.length] } })), layout({ barmode: "stack", title: { text: "gates on held-out photos", font: { size: 13 } },
+    Plotly.react(plots.weights, event.gates.map((g, k) => ({ type: "bar", name: expert[k].name, x: row.map((_, i) => i), y: g,
+      marker: { color: expert[k].colour } })), layout({ barmode: "stack", title: { text: "gates on held-out photos", font: { size: 13 } },
       xaxis: { tickvals: row.map((_, i) => i), ticktext: row.map((l) => job.classes[l]), tickangle: -45 }, yaxis: { range: [0, 1] } }));
   }
   if (event.weights) {
-    Plotly.react(plots.weights, event.weights.map((w, k) => ({ type: "scatter", mode: "lines", name: `expert ${k + 1}`,
-      x: grid.z, y: w, line: { color: palette.experts[k % palette.experts.length] } })), layout({ title: { text: "attention weights", font: { size: 13 } }, xaxis: { title: { text: "selector z" } }, yaxis: { range: [-0.05, 1.05] } }));
+    Plotly.react(plots.weights, event.weights.map((w, k) => ({ type: "scatter", mode: "lines", name: expert[k].name,
+      x: grid.z, y: w, line: { color: expert[k].colour, width: 2.5 } })), layout({ title: { text: "attention weights", font: { size: 13 } }, xaxis: { title: { text: "selector z" } }, yaxis: { range: [-0.05, 1.05] } }));
   }
+}
+
+// Each expert drawn in the colour of the grain it answers for, as the article draws it: the class
+// whose points (at its typical z, or its held-out photos) weigh that expert most. An expert that no
+// grain calls on keeps a colour of its own.
+function expertLooks(job, event) {
+  const weights = event.weights ?? event.gates ?? [];
+  const share = job.classes.map((_, c) => weights.map((w) => {
+    if (event.gates) {
+      const mine = job.data.photos.held_out.label.map((l, i) => (l === c ? w[i] : null)).filter((v) => v !== null);
+      return mine.reduce((a, b) => a + b, 0) / Math.max(mine.length, 1);
+    }
+    const level = event.curves?.[c]?.z ?? 0;
+    const at = event.grid.z.reduce((best, z, i) => (Math.abs(z - level) < Math.abs(event.grid.z[best] - level) ? i : best), 0);
+    return w[at];
+  }));
+  const owner = weights.map(() => null);
+  share.forEach((row, c) => {
+    const k = row.indexOf(Math.max(...row));
+    if (k >= 0 && owner[k] === null) owner[k] = c;
+  });
+  return weights.map((_, k) => (owner[k] === null
+    ? { name: `expert ${k + 1}`, colour: palette.experts[k % palette.experts.length] }
+    : { name: `expert ${k + 1}: ${job.classes[owner[k]]}`, colour: classColour(job.classes[owner[k]], owner[k]) }));
 }
 
 const MAX_LOSS_POINTS = 4000;
@@ -131,9 +156,14 @@ function stageMarks(job) {
 export function drawLoss(job) {
   // Fresh arrays each time: Plotly.react redraws only data it sees change.
   const names = [...new Set((job.stages || []).map((s) => LOSS_NAMES[s.objective] ?? s.objective))];
-  Plotly.react(plots.loss, [{ type: "scatter", mode: "lines", x: [...job.losses.x], y: [...job.losses.y], name: "loss" }],
-    layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: `training loss (${names.join(", then ") || "objective"})` }, type: job.logLoss ? "log" : "linear" },
-      showlegend: false, ...stageMarks(job) }));
+  // The run before this one stays behind it, dotted, so a reader who changed one setting sees what it did.
+  const before = job.previous;
+  const traces = [{ type: "scatter", mode: "lines", x: [...job.losses.x], y: [...job.losses.y], name: "this run" }];
+  if (before) traces.push({ type: "scatter", mode: "lines", x: before.x, y: before.y, name: `previous run: ${before.label}`, line: { dash: "dot", color: "#8a8f98", width: 1.5 } });
+  const log = job.logLoss && (!before || before.y.every((v) => v > 0));
+  Plotly.react(plots.loss, traces,
+    layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: `training loss (${names.join(", then ") || "objective"})` }, type: log ? "log" : "linear" },
+      showlegend: Boolean(before), ...stageMarks(job) }));
 }
 
 // Photo data: a strip of training photos in place of the 3D view, and the held-out row whose gates

@@ -14,6 +14,7 @@ let job = null;       // {id, token, source, data, classes, losses: {x, y}, paus
 let uploaded = null;  // CSV text chosen by the reader
 
 function say(text) { statusLine.textContent = text; }
+function sayPaused() { say(`Paused at ${stepText(Number(document.body.dataset.step ?? 0))}. Press Resume to go on.`); }
 function fail(text) { errorLine.hidden = !text; errorLine.textContent = text || ""; }
 
 function explain(detail) {
@@ -59,10 +60,17 @@ function finish(text, exportable) {
   }
 }
 
-function listen(id, token) {
+// The settings that make a run what it is, in a few words: model, data, and whatever else was set.
+function describe(sent) {
+  const rest = Object.entries(sent).filter(([k]) => !["model", "dataset", "pace", "csv"].includes(k));
+  return [sent.model, sent.dataset, ...rest.map(([k, v]) => `${k} ${v}`)].join(", ");
+}
+
+function listen(id, token, sent) {
   // The token marks this page as the job's owner: only its own leaving stops the job.
   const source = new EventSource(`api/jobs/${id}/events?token=${encodeURIComponent(token)}`);
-  job = newJob({ id, token, source });
+  const previous = job?.losses.x.length ? { x: job.losses.x, y: job.losses.y, label: job.label } : null;
+  job = newJob({ id, token, source, previous, label: describe(sent) });
   source.onmessage = (message) => handle(JSON.parse(message.data));
   source.onerror = () => { if (job?.source === source && source.readyState === EventSource.CLOSED) finish("Lost the connection to the server.", false); };
 }
@@ -92,8 +100,9 @@ function handle(event) {
     document.body.dataset.loss = String(event.loss);
   }
   // A page that connects after the job ended gets progress without the fitted function: skip what is missing.
-  if (event.type === "progress") say(`${stepText(event.step).replace(/^./, (c) => c.toUpperCase())}, loss ${event.loss.toPrecision(4)}, ${(event.seconds ?? 0).toFixed(1)} s`);
-  if (event.type === "paused") say(`Paused at ${stepText(Number(document.body.dataset.step))}.`);
+  // An update already on its way when Pause was pressed must not hide that the run is paused.
+  if (event.type === "progress" && !job.paused) say(`${stepText(event.step).replace(/^./, (c) => c.toUpperCase())}, loss ${event.loss.toPrecision(4)}, ${(event.seconds ?? 0).toFixed(1)} s`);
+  if (event.type === "paused" || (event.type === "progress" && job.paused)) sayPaused();
   if (event.type === "done") {
     const score = event.train_mse !== undefined
       ? `train MSE ${event.train_mse.toFixed(4)}, test MSE ${event.test_mse.toFixed(4)}` +
@@ -102,6 +111,7 @@ function handle(event) {
     document.body.dataset.result = JSON.stringify(event.train_mse ?? event.train_accuracy);
     const how = job.replay ? `Replayed a run trained in ${event.seconds.toFixed(2)} s when this copy was built` : `Done in ${event.seconds.toFixed(2)} s`;
     finish(`${how}: ${score}, ${event.num_parameters} parameters.`, !job.replay);
+    tellLesson(event);
   }
   if (event.type === "error") { fail(event.message); finish("Training failed.", false); }
   if (event.type === "stopped") finish(`Stopped: ${event.message}.`, event.exportable);
@@ -113,9 +123,10 @@ async function train(submitEvent) {
   exportsBox.hidden = true;
   writeURL();
   if (form.elements.dataset.value === "upload" && !uploaded) { notStarted("Choose a CSV file first."); return; }
-  let response, body;
+  let response, body, sent;
   try {
-    response = await fetch("api/jobs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(settings(uploaded)) });
+    sent = settings(uploaded);
+    response = await fetch("api/jobs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(sent) });
     body = await response.json();
   } catch {
     notStarted(`The server did not answer${response ? ` (HTTP ${response.status})` : ""}.`);
@@ -127,7 +138,7 @@ async function train(submitEvent) {
   buttons.pause.disabled = false;
   buttons.stop.disabled = false;
   document.body.dataset.job = "running";
-  listen(body.id, body.token);
+  listen(body.id, body.token, sent);
 }
 
 // A run that did not start leaves nothing of the previous one on the page.
@@ -162,9 +173,11 @@ async function init() {
   const linked = params.has("model") && params.get("dataset") !== "upload";  // a permalink trains at once
   readURL();
   showRelevantFields();
+  showPreset();
   form.addEventListener("change", () => {
     showRelevantFields();
     writeURL();
+    showPreset();
     if (!job?.source || job.source.readyState === EventSource.CLOSED) schedulePreview();
   });
   form.addEventListener("submit", train);
@@ -177,8 +190,11 @@ async function init() {
   buttons.stop.addEventListener("click", () => fetch(own(), { method: "DELETE" }));
   buttons.pause.addEventListener("click", async () => {
     const paused = buttons.pause.textContent === "Resume";
-    await fetch(own(`/${paused ? "resume" : "pause"}`), { method: "POST" });
+    job.paused = !paused;
     buttons.pause.textContent = paused ? "Pause" : "Resume";
+    document.body.dataset.paused = String(job.paused);
+    if (job.paused) sayPaused();
+    await fetch(own(`/${paused ? "resume" : "pause"}`), { method: "POST" });
   });
   document.body.dataset.ready = "true";
   if (linked) form.requestSubmit();
@@ -240,18 +256,44 @@ async function preview() {
   } catch { /* the form still trains; the preview is only a courtesy */ }
 }
 
-// Buttons that open the runs whose failures teach something, each a link with its settings.
+// Buttons that open the runs whose failures teach something, each a link with its settings. While
+// the form holds a preset's settings, what to look for is written under the buttons, and once its
+// run is done, what went wrong, with the number from the run that shows it.
 function addPresets() {
   const box = document.querySelector(".presets");
   for (const preset of registry.presets) {
     const link = document.createElement("a");
     link.href = `lab.html?${preset.query}`;
     link.textContent = preset.label;
-    link.title = preset.about;
     link.className = "preset";
     box.append(link);
   }
   box.hidden = registry.presets.length === 0;
+}
+
+function currentPreset() {
+  const query = new URLSearchParams(location.search);
+  query.delete("view");
+  return registry?.presets?.find((p) => sameQuery(p.query, query.toString())) ?? null;
+}
+
+function showPreset() {
+  const preset = currentPreset();
+  const about = document.querySelector(".preset-about");
+  about.hidden = !preset;
+  about.querySelector(".what").textContent = preset ? `${preset.label}: ${preset.about}` : "";
+  about.querySelector(".lesson").hidden = true;
+  for (const link of document.querySelectorAll(".presets .preset")) link.toggleAttribute("aria-current", link.textContent === preset?.label);
+}
+
+function tellLesson(event) {
+  const preset = currentPreset();
+  const box = document.querySelector(".preset-about .lesson");
+  if (!preset || event[preset.score] == null) return;
+  const value = (v) => Number(v).toPrecision(3);
+  const floor = preset.floor && event[preset.floor] != null ? `, against ${value(event[preset.floor])} for the noise alone` : "";
+  box.textContent = `What went wrong: ${preset.lesson} Measured: ${preset.measure} is ${value(event[preset.score])}${floor}.`;
+  box.hidden = false;
 }
 
 init();
