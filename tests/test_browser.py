@@ -272,7 +272,7 @@ def test_the_units_slider_redraws_the_network_and_its_kinks(browser, app_url):
     figure = page.locator("#fig-relu-kinks")
     curve = "JSON.stringify(document.querySelector('#fig-relu-kinks .plot').data.map(t => t.y))"
     wide = page.evaluate(curve)
-    assert figure.get_attribute("data-units") == "10"
+    assert figure.get_attribute("data-units") == "100"  # the widest network first
     figure.locator("[data-units]").fill("0")  # one unit
     assert figure.get_attribute("data-units") == "1" and page.evaluate(curve) != wide
     assert "relu-kinks.units=1" in page.url and errors == []

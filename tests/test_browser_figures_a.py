@@ -31,3 +31,29 @@ def test_the_darkness_slider_moves_the_lookup_answer_by_cups_not_hundredths(brow
     assert len(plateaus) >= 3, answers
     assert errors == []
     page.close()
+
+
+KINKS_INSIDE = """f => {
+  const data = f.querySelector('.plot').data;
+  const pots = data.find(t => t.name === 'measured pots').x;
+  const [low, high] = [Math.min(...pots), Math.max(...pots)];
+  return data.find(t => t.name === 'kinks').x.filter(x => x >= low && x <= high).length;
+}"""
+
+
+def test_the_units_slider_lays_more_kinks_inside_the_measured_cups(browser, app_url):
+    """Step the width slider from one unit to the widest: the kinks drawn between the smallest and
+    the largest measured pot grow in number at every step, to at least ten."""
+    page, errors = open_page(browser, f"{app_url}/05-relu-networks.html", only="relu-kinks")
+    figure = page.locator("#fig-relu-kinks")
+    slider = figure.locator("[data-units]")
+    counts = []
+    for i in range(int(slider.get_attribute("max")) + 1):
+        slider.fill(str(i))
+        counts.append(figure.evaluate(KINKS_INSIDE))
+    print("kinks inside the measured cups, by width:", counts)
+    assert all(a < b for a, b in zip(counts, counts[1:])), counts
+    assert counts[0] <= 1 and counts[-1] >= 10, counts
+    assert errors == []
+    page.close()
+

@@ -172,6 +172,7 @@ DATASETS: dict[str, DatasetSpec] = {
                         (_darkness(3, "white, brown, half-bran"),)),
     "three-grains": DatasetSpec("grains:three_grains", "white, brown and the franken-grain (d=0.95, 1 cup)",
                                 (_darkness(3, "white, brown, franken"),)),
+    "curve": DatasetSpec("grains:curve", "one made-up grain whose water bends: x²/2 cups for x cups"),
     "grain-photos": DatasetSpec("photos:grain_photos", "white, round white and brown rice, each with a 24×24 photo",
                                 (_darkness(3, "white, round-white, brown"),), photos=True),
     "switchboard": DatasetSpec("switchboard:switchboard", "K random lines; a selector z picks one by its region",

@@ -93,3 +93,25 @@ def three_grains(n: int = 120, noise: float = 0.1, seed: int = 0,
     """White rice, brown rice and the franken-grain, whose ratio breaks the darkness trend."""
     grains = ["white", "brown", "franken"]
     return _grains(grains, grains, n, noise, seed, "three-grains", darkness)
+
+
+
+def curve_water(x: Tensor) -> Tensor:
+    """The water a made-up grain needs for x cups: x²/2, a curve that bends at every amount, so no
+    line follows it and a ReLU network can only trace it with kinks spread over the measured cups."""
+    return x.square() / 2
+
+
+def curve(n: int = 200, noise: float = 0.02, seed: int = 0) -> Dataset:
+    """One made-up grain, darkness 0, whose water is ``curve_water``: n pots x ~ U(CUPS) to train,
+    n/2 more held out in range and four at FAR_CUPS. The noise is small, so that every further
+    straight piece a network adds can still be seen to bring it closer to the curve."""
+    gen = torch.Generator().manual_seed(seed)
+    near, far = max(n // 2, 2), 4
+    x = torch.cat([torch.empty(n + near).uniform_(*CUPS, generator=gen), torch.full((far,), FAR_CUPS)])
+    y = curve_water(x) + noise * torch.randn(len(x), generator=gen)
+    z, label = torch.zeros(len(x)), torch.zeros(len(x), dtype=torch.long)
+    beyond = torch.arange(len(x)) >= n + near  # the big pots
+    train = Split(x[:n], z[:n], y[:n], label[:n], beyond[:n])
+    test = Split(x[n:], z[n:], y[n:], label[n:], beyond[n:])
+    return Dataset("curve", train, test, noise, ("curved grain",), torch.tensor([float("nan")]), torch.zeros(1))

@@ -117,51 +117,6 @@ def relu_pieces(get) -> Figure:
                   lab=MLP10.query())
 
 
-UNITS = (1, 2, 3, 5, 10)  # the widths the reader steps through
-WIDTHS = [{2: MLP2, 10: MLP10}.get(h) or Run(model="mlp", dataset="white+brown", hidden=(h,)) for h in UNITS]
-
-
-@figure("relu-kinks", *WIDTHS)
-def relu_kinks(get) -> Figure:
-    """One-layer ReLU networks of growing width on the two rices, each answer drawn along x at each
-    rice's darkness, with its kinks: where the set of units that are on changes."""
-    x = torch.linspace(0, FAR_CUPS, 401)  # (401,)
-    first_run = get(WIDTHS[0])
-    darkness = [float(first_run.data.train.z[first_run.data.train.label == k].mean())
-                for k in range(first_run.data.num_classes)]
-    curves, kinks, errors = [], [], []
-    for run in WIDTHS:
-        t = get(run)
-        lines, at_x, at_y = [], [], []
-        for d in darkness:
-            y = _predict(t.model, x, torch.full_like(x, d))  # (401,) the model keeps its activations
-            on = t.model.hidden[0] > 0  # (401, units)
-            turn = (on[1:] != on[:-1]).any(1).nonzero().flatten()  # the grid steps where a unit flips
-            lines.append(_values(y))
-            at_x += _values(x[turn + 1])
-            at_y += _values(y[turn + 1])
-        curves.append(lines)
-        kinks.append({"x": at_x, "y": at_y})
-        errors.append(mse(t.model, t.data.train))
-    fig = go.Figure()
-    _scatter_grains(fig, first_run.data)
-    first = len(fig.data)
-    for k, grain in enumerate(first_run.data.classes):
-        fig.add_trace(go.Scatter(x=_values(x), y=curves[-1][k], mode="lines", name=f"network, {grain}",
-                                 line=dict(color=COLOURS[grain], width=3)))
-    fig.add_trace(go.Scatter(mode="markers", name="kinks", marker=dict(symbol="line-ns-open", size=14,
-                                                                       color=LINE_COLOURS[3]), **kinks[-1]))
-    _layout(fig, xaxis_title="cups of rice (x)", yaxis_title="cups of water (y)")
-    return Figure("relu-kinks", _json(fig),
-                  [(f"{h} unit{'s' * (h > 1)}", f"train MSE {e:.4f}, {len(k['x'])} kinks on the two lines")
-                   for h, e, k in zip(UNITS, errors, kinks)],
-                  [], {"cups": _values(x), **{f"{h} units, {g}": curves[i][k] for i, h in enumerate(UNITS)
-                                              for k, g in enumerate(first_run.data.classes)}},
-                  controls={"kind": "units", "units": list(UNITS), "curves": curves, "kinks": kinks,
-                            "first": first},
-                  lab=WIDTHS[-1].query())
-
-
 @figure("relu-3d", MLP2, MLP10)
 def relu_3d(get) -> Figure:
     """The 2- and 10-unit ReLU networks as surfaces, with held-out points."""
