@@ -4,12 +4,13 @@ flipped and compared, and each failure preset explains itself before and after i
 
 import json
 import time
+from urllib.parse import parse_qsl
 
 import pytest
 
 from graintrain.study import RECOVERED
 
-from test_browser import app_url, browser  # noqa: F401  (fixtures)
+from test_browser import app_url, browser, static_url  # noqa: F401  (fixtures)
 
 LOSS = "document.querySelector('[data-plot=loss]')._fullData"
 FITTED = ("JSON.stringify(document.querySelector('[data-plot=fit]')._fullData"
@@ -132,4 +133,25 @@ def test_a_preset_says_what_to_look_for_and_then_what_went_wrong(browser, app_ur
     assert measured > RECOVERED  # the expert error the sentence reports, beyond the recovered mark
     page.select_option("select[name=init]", "data")  # no longer the preset: its words go
     assert page.locator(".preset-about").is_hidden() and errors == []
+    page.close()
+
+
+def test_the_static_lab_asks_nothing_it_cannot_have_and_its_form_matches_the_replay(browser, static_url):  # noqa: F811
+    page = browser.new_page()
+    errors: list[str] = []  # a 404 shows in the console as "Failed to load resource"
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{static_url}/lab.html")
+    page.wait_for_function("document.body.dataset.ready === 'replays'")
+    runs = page.evaluate("fetch('api/registry').then(r => r.json()).then(r => r.replays)")
+    for i in (0, len(runs) - 1):  # the form shows the chosen run's settings, and only those
+        page.select_option("select[name=replay]", str(i))
+        expected = dict(parse_qsl(runs[i]["query"]))
+        assert page.input_value("select[name=model]") == expected["model"]
+        assert page.input_value("select[name=dataset]") == expected["dataset"]
+        assert page.input_value("select[name=init]") == expected.get("init", "")
+        assert page.input_value("input[name=seed]") == expected.get("seed", "")
+        assert page.input_value("select[name=pace]") == "fast"
+    page.click("[data-act=replay]")
+    page.wait_for_function("document.body.dataset.job === 'done'", timeout=20000)
+    assert errors == []
     page.close()

@@ -6,6 +6,7 @@ The server and the static export both serve exactly these files, so the page a r
 
 from __future__ import annotations
 
+import gzip
 import html
 import json
 import re
@@ -64,7 +65,9 @@ _md = MarkdownIt("commonmark", {"typographer": True}).enable(["table", "replacem
 
 
 def _math(tex: str, display: bool) -> str:
-    return to_mathml(tex.strip(), display="block" if display else "inline")
+    mathml = to_mathml(tex.strip(), display="block" if display else "inline")
+    # A display formula can be wider than a phone: its own box scrolls it (style.css .math-scroll).
+    return f'<div class="math-scroll">{mathml}</div>' if display else mathml
 
 
 def render_markdown(text: str, figure_html: Callable[[str, str], str] | None = None) -> str:
@@ -190,7 +193,8 @@ class Site:
         return fig.csv() if fig else None
 
     def write(self, out: Path) -> list[Path]:
-        """Write the whole site to a folder that any static file server can serve."""
+        """Write the whole site to a folder that any static file server can serve, each file with a
+        gzip copy beside it (``write_gzip``)."""
         if self.progress:
             raise RuntimeError(f"{len(self.progress)} figures are still training; build the site first")
         written = []
@@ -212,11 +216,12 @@ class Site:
         written[-1].write_bytes(PLOTLY_JS.read_bytes())
         if self.cache is not None:
             written += self._write_replays(out / "lab")
-        return written
+        return written + write_gzip(written)
 
     def _write_replays(self, folder: Path) -> list[Path]:
-        """The static lab's material: the registry, and each figure's run told as the events a live
-        job streams, so the page can replay them with no server behind it."""
+        """The static lab's material: each figure's run told as the events a live job streams, so
+        the page can replay them with no server behind it, and the registry, with those replays, at
+        the address where the page asks a server for it (``api/registry``): one request, no 404."""
         from ..lab import registry, replay
         from ..runs import Run
 
@@ -236,9 +241,22 @@ class Site:
             entries[fig.lab]["figures"].append(name)
         index = [{**e, "label": f"{e['model']} on {e['dataset']} ({', '.join(e['figures'])})"}
                  for e in entries.values()]
-        (folder / "registry.json").write_text(json.dumps(registry()), encoding="utf-8")
-        (folder / "replays.json").write_text(json.dumps(index), encoding="utf-8")
-        return [folder / e["file"] for e in index] + [folder / "registry.json", folder / "replays.json"]
+        answer = folder.parent / "api" / "registry"
+        answer.parent.mkdir(exist_ok=True)
+        answer.write_text(json.dumps(registry() | {"replays": index}), encoding="utf-8")
+        return [folder / e["file"] for e in index] + [answer]
 
 
 __all__ = ["Site", "chapters", "render_markdown"]
+
+
+def write_gzip(files: list[Path]) -> list[Path]:
+    """A ``.gz`` copy beside each file, for hosts that send one where the browser accepts gzip
+    (nginx's ``gzip_static on``, Caddy's ``precompressed gzip``): a chapter is mostly plotly.js and
+    its figures' JSON, which gzip shrinks to about a third and a quarter. Stamped with no time, so
+    builds compare byte for byte."""
+    out = []
+    for file in files:
+        out.append(file.with_name(file.name + ".gz"))
+        out[-1].write_bytes(gzip.compress(file.read_bytes(), compresslevel=9, mtime=0))
+    return out

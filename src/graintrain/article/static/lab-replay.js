@@ -9,16 +9,6 @@ async function json(path) {
   return response.json();
 }
 
-// The registry and the list of replays, or null where this copy has none.
-export async function loadReplays() {
-  try {
-    const [registry, runs] = await Promise.all([json("lab/registry.json"), json("lab/replays.json")]);
-    return { registry, runs };
-  } catch {
-    return null;
-  }
-}
-
 // Two queries with the same settings, whatever their order.
 export function sameQuery(a, b) {
   const sorted = (query) => { const params = new URLSearchParams(query); params.sort(); return params.toString(); };

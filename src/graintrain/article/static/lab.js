@@ -3,7 +3,7 @@
 
 import { buildForm, form, readURL, settings, showRelevantFields, writeURL } from "./lab-form.js";
 import { addLosses, drawFit, drawLoss, plots, showData, showPhotos, threeD } from "./lab-plots.js";
-import { loadReplays, play, sameQuery } from "./lab-replay.js";
+import { play, sameQuery } from "./lab-replay.js";
 
 const statusLine = form.querySelector(".status");
 const errorLine = form.querySelector(".error");
@@ -158,12 +158,17 @@ function wirePlots() {
 }
 
 async function init() {
+  // A static copy answers this address with a file: the registry and the runs it can replay.
   try {
     const response = await fetch("api/registry");
     if (!response.ok) throw new Error(response.statusText);
     registry = await response.json();
   } catch {
-    offline(await loadReplays());
+    offline(null);
+    return;
+  }
+  if (registry.replays) {
+    offline({ registry, runs: registry.replays });
     return;
   }
   buildForm(registry);
@@ -214,11 +219,17 @@ function offline(found) {
     const select = box.querySelector("select");
     found.runs.forEach((run, i) => select.add(new Option(run.label, String(i))));
     box.hidden = false;
-    const start = () => {
+    // The form always shows the settings of the run chosen in the list, so it matches what plays.
+    const show = () => {
       const entry = found.runs[Number(select.value)];
       history.replaceState(null, "", `${location.pathname}?${entry.query}`);
       readURL();
       showRelevantFields();
+      return entry;
+    };
+    select.addEventListener("change", show);
+    const start = () => {
+      const entry = show();
       if (job) job.stopped = true;
       clearTimeout(job?.timer);
       fail("");
@@ -231,7 +242,7 @@ function offline(found) {
     box.querySelector("button").addEventListener("click", start);
     const linked = found.runs.findIndex((run) => sameQuery(run.query, location.search.slice(1)));
     document.body.dataset.ready = "replays";
-    if (linked >= 0) { select.value = String(linked); start(); }
+    if (linked >= 0) { select.value = String(linked); start(); } else show();
   }
   for (const el of form.elements) el.disabled = true;
 }
