@@ -122,6 +122,16 @@ def _scatter3d(fig, data, split="train", far=False, row=None, col=None, show=Tru
                         symbol="circle" if split == "train" else "diamond")), row=row, col=col)
 
 
-def _scene(title: str = "") -> dict:
+# The box a 3D figure's camera is chosen for, width over height: the article's column on a
+# desktop. Plotly fits a scene to its box's height, so in a narrower box (a phone) the page steps the
+# eye back by as much as the box is narrower (static/scenes.js), and the scene still fits across.
+SCENE_RATIO = 1.5
+
+
+def _scene(eye: tuple[float, float, float], aspect: tuple[float, float, float], lift: float = 0.0) -> dict:
+    """A 3D scene's axes and camera: the eye where the figure's point shows without turning it,
+    the axes stretched (cups, darkness, water) to fill a wide box, and the view's centre moved
+    down by ``lift`` to make room for the axis titles."""
     return dict(xaxis_title="cups (x)", yaxis_title="darkness (d)", zaxis_title="water (y)",
-                camera=dict(eye=dict(x=1.95, y=-1.95, z=1.1)), aspectmode="cube")  # far enough that no axis title is cut
+                camera=dict(eye=dict(zip("xyz", eye)), center=dict(x=0, y=0, z=-lift), up=dict(x=0, y=0, z=1)),
+                aspectmode="manual", aspectratio=dict(zip("xyz", aspect)))

@@ -12,7 +12,7 @@ from ...metrics import mse
 from ...models import num_parameters
 from . import Figure, figure
 from .plot import (COLOURS, CUPS, FAR, GX, GZ, LINE_COLOURS, REPLAY, _fit_table, _gd, _json,
-                   _layout, _predict, _scatter3d, _scatter_grains, _scene, _surface, _values, replay, signed)
+                   _layout, _predict, _scatter3d, _scatter_grains, _scene, _surface, _values, replay, signed, SCENE_RATIO)
 
 PLANE_GD = Run(model="plane", dataset="white+brown", **_gd(300), snapshots=REPLAY)
 
@@ -24,9 +24,14 @@ def plane_3d(get) -> Figure:
     fig = go.Figure()
     _scatter3d(fig, t.data)
     fig.add_trace(go.Surface(x=_values(GX[0]), y=_values(GZ[:, 0]), z=_surface(t.model),
-                             opacity=0.55, showscale=False, name="best plane",
+                             opacity=0.4, showscale=False, name="best plane",
                              colorscale=[[0, "#9ecae1"], [1, "#08519c"]]))
-    _layout(fig, scene=_scene(), height=480)
+    # What the reader should see: one flat plane cannot hold both rices, so each rice's points
+    # cross it, above it at one end of the cups and below it at the other. The eye sits low in
+    # front, cups running across the page, so the plane is seen at a slant and the points apart
+    # from it; a lighter plane lets the points beneath it keep their colour.
+    _layout(fig, scene=_scene(eye=(0.42, -2.15, 0.5), aspect=(1.8, 0.9, 1.0), lift=0.22), height=440,
+            meta=dict(sceneRatio=SCENE_RATIO))
     stats = lambda ms: [("plane", f"y = {ms[0].a.item():.2f}·x {signed(ms[0].b.item(), 2)}·d "
                                   f"{signed(ms[0].c.item(), 2)}"), ("parameters", f"{num_parameters(ms[0])}"),
                         ("train MSE", f"{mse(ms[0], t.data.train):.3f}"),
@@ -121,15 +126,22 @@ def relu_pieces(get) -> Figure:
 def relu_3d(get) -> Figure:
     """The 2- and 10-unit ReLU networks as surfaces, with held-out points."""
     two, ten = get(MLP2), get(MLP10)
-    fig = make_subplots(rows=1, cols=2, specs=[[{"type": "scene"}, {"type": "scene"}]],
-                        subplot_titles=("2 hidden units, 9 parameters", "10 hidden units, 41 parameters"))
-    for col, t in ((1, two), (2, ten)):
-        _scatter3d(fig, t.data, row=1, col=col, show=col == 1)
-        _scatter3d(fig, t.data, split="test", row=1, col=col, show=col == 1)
+    # One scene over the other: side by side, each had half the column, too narrow for its axis
+    # titles at the slant that shows the surface.
+    fig = make_subplots(rows=2, cols=1, specs=[[{"type": "scene"}], [{"type": "scene"}]], vertical_spacing=0.08,
+                        subplot_titles=(f"2 hidden units, {num_parameters(two.model)} parameters",
+                                        f"10 hidden units, {num_parameters(ten.model)} parameters"))
+    for row, t in ((1, two), (2, ten)):
+        _scatter3d(fig, t.data, row=row, col=1, show=row == 1)
+        _scatter3d(fig, t.data, split="test", row=row, col=1, show=row == 1)
         fig.add_trace(go.Surface(x=_values(GX[0]), y=_values(GZ[:, 0]), z=_surface(t.model),
-                                 opacity=0.55, showscale=False, name="network",
-                                 colorscale=[[0, "#fcbba1"], [1, "#a50f15"]]), row=1, col=col)
-    _layout(fig, scene=_scene(), scene2=_scene(), height=460)
+                                 opacity=0.45, showscale=False, name="network",
+                                 colorscale=[[0, "#fcbba1"], [1, "#a50f15"]]), row=row, col=1)
+    # What the reader should see: both surfaces run through both rices' points, the measured ones
+    # and the held-out diamonds, which the plane could not do. The same slanted view as the plane's,
+    # so the two chapters' pictures compare at a glance.
+    scene = _scene(eye=(0.42, -2.15, 0.5), aspect=(1.8, 0.9, 1.0), lift=0.22)
+    _layout(fig, scene=scene, scene2=scene, height=760, meta=dict(sceneRatio=SCENE_RATIO))
     surfaces = [i for i, d in enumerate(fig.data) if d.type == "surface"]
     near = two.data.near
     return Figure("relu-3d", _json(fig),
@@ -189,9 +201,14 @@ def sigma_pi_3d(get) -> Figure:
     _scatter3d(fig, t.data)
     _scatter3d(fig, t.data, split="test", only=("half-bran",))
     fig.add_trace(go.Surface(x=_values(GX[0]), y=_values(GZ[:, 0]), z=_surface(t.model),
-                             opacity=0.55, showscale=False, name="sigma-pi",
+                             opacity=0.45, showscale=False, name="sigma-pi",
                              colorscale=[[0, "#c7e9c0"], [1, "#006d2c"]]))
-    _layout(fig, scene=_scene(), height=480)
+    # What the reader should see: the surface's slope along the cups grows with darkness, so its
+    # front edge (white rice) climbs gently and its back edge steeply, and the half-bran diamonds
+    # sit on it in between. From in front and a little to the side, both edges show as lines of
+    # different steepness.
+    _layout(fig, scene=_scene(eye=(0.65, -2.05, 0.5), aspect=(1.8, 0.9, 1.0), lift=0.22), height=440,
+            meta=dict(sceneRatio=SCENE_RATIO))
     half = t.data.test.subset((t.data.test.label == t.data.classes.index("half-bran")) & ~t.data.test.far)
 
     def stats(ms):

@@ -3,6 +3,7 @@
 
 import { setupCard, setupLookup } from "./cards.js";
 import { stackPanels, themeLayout, urlState } from "./common.js";
+import { fitScenes } from "./scenes.js";
 
 const FRAME_MS = 160;
 
@@ -184,7 +185,7 @@ function setupNetwork(figure, plot, controls) {
 export function mountFigure(figure) {
   const spec = JSON.parse(figure.querySelector("script.fig-data").textContent);
   const plot = figure.querySelector(".plot");
-  const layout = () => themeLayout(stackPanels(spec.plot.layout, plot.clientWidth));
+  const layout = () => themeLayout(fitScenes(stackPanels(spec.plot.layout, plot.clientWidth), plot.clientWidth));
   Plotly.newPlot(plot, spec.plot.data, layout(), {
     responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"],
     edits: { shapePosition: spec.controls?.kind === "card" },  // a recipe card's points can be dragged
