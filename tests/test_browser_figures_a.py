@@ -1,6 +1,7 @@
 """Issue 24, part A: each figure makes its point where a reader looks. The numbers are read off the
 page as Chromium drew it (the readout's text, the kinks drawn, the tick labels), not from Python."""
 
+import math
 import re
 
 import pytest
@@ -57,3 +58,59 @@ def test_the_units_slider_lays_more_kinks_inside_the_measured_cups(browser, app_
     assert errors == []
     page.close()
 
+
+TICK_LABELS = """([plot, axis]) => {
+  const ax = plot._fullLayout[axis];
+  return {range: ax.range, ticks: [...plot.querySelectorAll(`g.${ax._id}tick text`)]
+    .map(t => [t.textContent, t.__data__.x])};
+}"""
+
+
+def _check_log_ticks(plot, axis: str) -> list[float]:
+    """Every tick label Chromium drew on a log axis reads as the value where it sits (within 1%), and
+    that value lies on the axis's range; the values, for the caller."""
+    drawn = plot.page.evaluate(TICK_LABELS, [plot.element_handle(), axis])
+    low, high = drawn["range"]  # log10 of the ends
+    values = []
+    for text, at in drawn["ticks"]:
+        value = float(text.replace("−", "-"))
+        assert value > 0 and abs(math.log10(value) - at) < math.log10(1.01), (axis, text, 10 ** at)
+        assert low - 1e-6 <= at <= high + 1e-6, (axis, text, drawn["range"])
+        values.append(value)
+    assert len(values) >= 2, (axis, drawn)
+    return values
+
+
+def _between_decades(values: list[float]) -> bool:
+    """True when some tick is not a power of ten: the ticks Plotly would label by one digit."""
+    return any(abs(math.log10(v) - round(math.log10(v))) > 0.01 for v in values)
+
+
+@pytest.mark.parametrize("chapter, name, axes", [("09-attention", "study-recovery", ["yaxis2"]),
+                                                 ("11-self-attention", "card-length", ["yaxis", "yaxis2"])])
+def test_log_axes_in_the_article_label_each_tick_with_its_value(browser, app_url, chapter, name, axes):
+    page, errors = open_page(browser, f"{app_url}/{chapter}.html", only=name)
+    plot = page.locator(f"#fig-{name} .plot")
+    values = [v for axis in axes for v in _check_log_ticks(plot, axis)]
+    print(name, "log tick labels:", values)
+    assert _between_decades(values), values
+    assert errors == []
+    page.close()
+
+
+def test_the_lab_loss_curve_labels_each_log_tick_with_its_value(browser, app_url):
+    """A line on white rice falls from about 2 to the noise floor, 0.01: its loss axis spans two
+    decades, where Plotly puts ticks at 2 and 5 times each power of ten, and labels them "2" and
+    "5" unless told otherwise. Each must read as its value, 0.5 as 0.5."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{app_url}/lab?model=line&dataset=white")
+    page.wait_for_function("document.body.dataset.job === 'done'", timeout=60000)
+    plot = page.locator("[data-plot=loss]")
+    assert page.evaluate("document.querySelector('[data-plot=loss]')._fullLayout.yaxis.type") == "log"
+    values = _check_log_ticks(plot, "yaxis")
+    print("lab loss log tick labels:", values)
+    assert _between_decades([v for v in values if v < 1]), values
+    assert errors == []
+    page.close()

@@ -224,7 +224,7 @@ def study_recovery(get) -> Figure:
     _layout(fig, height=400)
     fig.update_xaxes(title_text="K, the number of hidden lines", tickvals=ks)
     fig.update_yaxes(range=[-0.05, 1.05], row=1, col=1)
-    fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_yaxes(type="log", tickformat="~g", row=1, col=2)  # each tick says its value, not "5" for 0.05
     overall = summary["models"]
     return Figure("study-recovery", _json(fig),
                   [("switchboards", f"{len(ks)} values of K × {summary['seeds']} seeds"),

@@ -125,7 +125,7 @@ def card_length(get) -> Figure:
                                      opacity=WIDE["opacity"] if name == "the layer" else 1), row=1, col=col)
     _layout(fig, height=380)
     fig.update_xaxes(title_text="examples on the card (m)", type="log", tickvals=list(LENGTHS))
-    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_yaxes(type="log", tickformat="~g")  # each tick says its value, not "2" for 0.02
     fig.update_yaxes(title_text="held-out MSE", col=1)
     last = LENGTHS[-1]
     at = lambda name, where, d: f"{rows[f'{name}, {where}'][-1]:.{d}f}"  # noqa: E731

@@ -162,7 +162,9 @@ export function drawLoss(job) {
   if (before) traces.push({ type: "scatter", mode: "lines", x: before.x, y: before.y, name: `previous run: ${before.label}`, line: { dash: "dot", color: "#8a8f98", width: 1.5 } });
   const log = job.logLoss && (!before || before.y.every((v) => v > 0));
   Plotly.react(plots.loss, traces,
-    layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: `training loss (${names.join(", then ") || "objective"})` }, type: log ? "log" : "linear" },
+    layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: `training loss (${names.join(", then ") || "objective"})` }, type: log ? "log" : "linear",
+      // A log axis labels its in-between ticks by their first digit ("5" at 0.5); a format makes each say its value.
+      ...(log ? { tickformat: "~g" } : {}) },
       showlegend: Boolean(before), ...stageMarks(job) }));
 }
 
