@@ -114,3 +114,37 @@ def test_the_lab_loss_curve_labels_each_log_tick_with_its_value(browser, app_url
     assert _between_decades([v for v in values if v < 1]), values
     assert errors == []
     page.close()
+
+
+LABEL_BOXES = """plot => {
+  const area = plot.querySelector('.nsewdrag').getBoundingClientRect();
+  return {area: [area.left, area.top, area.right, area.bottom],
+          labels: [...plot.querySelectorAll('g.textpoint text')].map(t => {
+            const b = t.getBoundingClientRect();
+            return [t.textContent, b.left, b.top, b.right, b.bottom];
+          })};
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_every_parameter_count_in_chapter_8_sits_inside_its_plot(browser, app_url, width):
+    """The counts written beside the points of switch-cost, 10,400 the largest, each lie wholly
+    inside the plotting area, at a desktop's width and a phone's."""
+    page, errors = open_page(browser, f"{app_url}/08-switches.html", width=width, only="switch-cost")
+    drawn = page.locator("#fig-switch-cost .plot").evaluate(LABEL_BOXES)
+    left, top, right, bottom = drawn["area"]
+    assert "10,400" in [text for text, *_ in drawn["labels"]]
+    for text, x0, y0, x1, y1 in drawn["labels"]:
+        assert left <= x0 and x1 <= right and top <= y0 and y1 <= bottom, (width, text, drawn)
+    assert errors == []
+    page.close()
+
+
+def test_the_contents_page_counts_the_chapters_it_lists(browser, app_url):
+    from pathlib import Path
+    import graintrain.article
+    chapters = len(list((Path(graintrain.article.__file__).parent / "chapters").glob("*.md")))
+    page, errors = open_page(browser, f"{app_url}/index.html")
+    assert f"In {chapters} short chapters" in page.locator(".lede").inner_text()
+    assert page.locator("ol.contents li").count() == chapters
+    page.close()

@@ -13,7 +13,7 @@ from ...grains import curve_water
 from ...metrics import mse
 from ...runs import Run
 from . import Figure, figure
-from .plot import COLOURS, LINE_COLOURS, _json, _layout, _predict, _values
+from .plot import LINE_COLOURS, _json, _layout, _predict, _values
 
 # The widths the reader steps through. Training does not place every unit's kink inside the data
 # (a unit may stay on everywhere and only add a slope), so the widths grow faster than the pieces.
@@ -43,7 +43,7 @@ def relu_kinks(get) -> Figure:
     inside = [sum(CUPS[0] <= x <= CUPS[1] for x in kinks["x"]) for _, kinks, _ in lines]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=_values(data.train.x), y=_values(data.train.y), mode="markers", name="measured pots",
-                             marker=dict(color=COLOURS["white"], size=5, opacity=0.6,
+                             marker=dict(color="#9ca3af", size=5, opacity=0.7,
                                          line=dict(width=0.5, color="#6b7280"))))
     fig.add_trace(go.Scatter(x=_values(X), y=_values(curve_water(X)), mode="lines", name="true water, x²/2",
                              line=dict(color="#6b7280", width=2, dash="dash")))

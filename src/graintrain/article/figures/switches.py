@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
@@ -161,10 +163,16 @@ def switch_cost(get) -> Figure:
     fig = go.Figure()
     for (name, values), colour in zip(counts.items(), (LINE_COLOURS[0], LINE_COLOURS[2])):
         fig.add_trace(go.Scatter(x=list(GRAIN_COUNTS), y=values, mode="lines+markers+text", name=name,
-                                 text=[f"{v:,}" for v in values], textposition="top left",
+                                 text=[f"{v:,}" for v in values], textposition="top left", cliponaxis=False,
                                  line=dict(color=colour, width=3)))
+    # Room on both axes (log10 units) for the counts written above and left of each point, so that
+    # the largest, above the last point, and the first ones, left of the first, stay in the plot.
+    every = [v for values in counts.values() for v in values]
     _layout(fig, height=340, xaxis_title="kinds of grain", yaxis_title="parameters",
-            xaxis_type="log", yaxis_type="log", xaxis_tickvals=list(GRAIN_COUNTS))
+            xaxis_type="log", yaxis_type="log", xaxis_tickvals=list(GRAIN_COUNTS),
+            xaxis_range=[math.log10(min(GRAIN_COUNTS)) - 0.25, math.log10(max(GRAIN_COUNTS)) + 0.05],
+            yaxis_range=[math.log10(min(every)) - 0.2, math.log10(max(every)) + 0.45],
+            yaxis_tickformat="~g")  # a log axis would label 5,000 as "5"; this makes each tick say its value
     return Figure("switch-cost", _json(fig),
                   [(f"{c} grains", f"switch {s:,}, attention {a:,}")
                    for c, s, a in zip(GRAIN_COUNTS, counts["ReLU switch"], counts["attention"])],
