@@ -3,7 +3,7 @@
 // the reader edits. The formulas are the models' own: models/linear_self_attention.py and
 // models/self_attention.py.
 
-import { urlState } from "./common.js";
+import { neutral, urlState } from "./common.js";
 
 const matvec = (W, v) => W.map((row) => row[0] * v[0] + row[1] * v[1]);  // nn.Linear without bias
 const dot = (a, b) => a[0] * b[0] + a[1] * b[1];
@@ -71,10 +71,11 @@ export function setupCard(figure, plot, c) {
                      (sxy / rx.reduce((a, x) => a + x * x, 0)) * xq];
     Plotly.restyle(plot, { x: answers.map(() => [0, top]), y: answers.map((a) => [0, (a / xq) * top]) }, [0, 1, 2, 3]);
     Plotly.restyle(plot, { x: [answers.map(() => xq)], y: [answers] }, [4]);
+    const ink = neutral();  // the page's own, so the points stand out in either theme
     Plotly.relayout(plot, { shapes: xs.map((x, i) => ({
       type: "circle", xref: "x", yref: "y", xsizemode: "pixel", ysizemode: "pixel", xanchor: x, yanchor: ys[i],
-      x0: -7, x1: 7, y0: -7, y1: 7, fillcolor: i < k ? "#374151" : "rgba(55, 65, 81, 0.2)",
-      line: { color: "#9ca3af", width: 1 },
+      x0: -7, x1: 7, y0: -7, y1: 7, fillcolor: i < k ? ink.mark : ink.faded,
+      line: { color: ink.edge, width: 1 },
     })) });
     says.textContent = `For ${xq.toFixed(2)} cups the water is ${answers[0].toFixed(2)}. Reading ${k} example${k > 1 ? "s" : ""}, ` +
       `the layer says ${answers[1].toFixed(2)}, one GD step ${answers[2].toFixed(2)}, least squares ${answers[3].toFixed(2)}.`;
@@ -103,6 +104,7 @@ export function setupCard(figure, plot, c) {
     update();
   });
   figure.addEventListener("gt-frame", (event) => { weights = event.detail.weights; update(); });
+  figure.addEventListener("gt-theme", update);  // the page changed theme: its points take the new ink
   update();
 }
 

@@ -2,7 +2,7 @@
 // Control state is kept in the URL query (e.g. ?line-refresher.w=2.1), so a link reproduces a view.
 
 import { setupCard, setupLookup } from "./cards.js";
-import { stackPanels, themeLayout, urlState } from "./common.js";
+import { legendAtFoot, legible, roomForModebar, stackPanels, themeLayout, urlState } from "./common.js";
 import { fitScenes } from "./scenes.js";
 
 const FRAME_MS = 160;
@@ -185,8 +185,16 @@ function setupNetwork(figure, plot, controls) {
 export function mountFigure(figure) {
   const spec = JSON.parse(figure.querySelector("script.fig-data").textContent);
   const plot = figure.querySelector(".plot");
-  const layout = () => themeLayout(fitScenes(stackPanels(spec.plot.layout, plot.clientWidth), plot.clientWidth));
-  Plotly.newPlot(plot, spec.plot.data, layout(), {
+  const height = parseFloat(getComputedStyle(plot).minHeight) || 360;  // style.css: less on a phone
+  let room = 0;  // how far the legend at the figure's foot pushed the plot up, once drawn
+  const layout = () => {
+    const width = plot.clientWidth;
+    return legendAtFoot(fitScenes(roomForModebar(themeLayout(stackPanels(spec.plot.layout, width)), width), width),
+                        height, room);
+  };
+  const first = layout();
+  let colours = legible(spec.plot.data);
+  const drawn = Plotly.newPlot(plot, colours, first, {
     responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"],
     edits: { shapePosition: spec.controls?.kind === "card" },  // a recipe card's points can be dragged
   });
@@ -199,6 +207,20 @@ export function mountFigure(figure) {
   if (spec.controls?.kind === "lookup") setupLookup(figure, plot, spec.controls);
   window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
     Plotly.relayout(plot, layout());
+    const fresh = legible(spec.plot.data);  // the colours that stand out from the new page
+    fresh.forEach((trace, i) => {
+      if (trace === colours[i]) return;
+      const update = { opacity: trace.opacity ?? 1 };
+      if (trace.line?.color) update["line.color"] = trace.line.color;
+      if (trace.marker?.color) update["marker.color"] = trace.marker.color;
+      Plotly.restyle(plot, update, [i]);
+    });
+    colours = fresh;
+    figure.dispatchEvent(new CustomEvent("gt-theme"));  // for figures that draw their own marks
   });
-  figure.dataset.ready = "true";
+  // Ready once the legend has its room: the first drawing tells how much it takes.
+  Promise.resolve(drawn).then(() => {
+    room = Math.max(0, (plot._fullLayout?._size?.b ?? 0) - (first.margin?.b ?? 80));
+    if (room > 0 && first.legend?.yref === "container") return Plotly.relayout(plot, { height: first.height + room });
+  }).then(() => { figure.dataset.ready = "true"; });
 }
