@@ -7,11 +7,17 @@ export const plots = Object.fromEntries([...document.querySelectorAll("[data-plo
 export const threeD = document.querySelector("input[name=three_d]");
 
 export function layout(extra = {}) {
-  return themeLayout(Object.assign({
+  const themed = themeLayout(Object.assign({
     // The legend at the foot of the whole figure, below the x axis's title rather than over it.
     margin: { l: 50, r: 15, t: 30, b: 95 }, legend: { orientation: "h", x: 0, y: 0, yref: "container", yanchor: "bottom" },
     uirevision: "keep",
   }, extra));
+  // Plotly widens the margin for such a legend by its height alone; an axis that asks for room
+  // for its ticks and title too keeps them clear of a legend that wraps to many rows on a phone.
+  for (const key of Object.keys(themed)) {
+    if (/^[xy]axis\d*$/.test(key)) themed[key] = Object.assign({ automargin: true }, themed[key]);
+  }
+  return themed;
 }
 
 export function drawPoints(data, classes) {
