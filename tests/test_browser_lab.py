@@ -155,3 +155,17 @@ def test_the_static_lab_asks_nothing_it_cannot_have_and_its_form_matches_the_rep
     page.wait_for_function("document.body.dataset.job === 'done'", timeout=20000)
     assert errors == []
     page.close()
+
+
+def test_a_preview_still_on_its_way_does_not_cover_a_finished_run(browser, app_url):  # noqa: F811
+    page, errors = open_lab(browser, f"{app_url}/lab?model=attention&dataset=three-grains&init=random&seed=4")
+    page.wait_for_function("document.body.dataset.job === 'done'", timeout=30000)
+    # The preview's answer is held back until the run has ended, as on a busy server.
+    page.route("**/api/preview", lambda route: (time.sleep(2.0), route.continue_()))
+    page.select_option("select[name=init]", "data")  # asks for a preview a moment later...
+    page.click("[data-act=train]")  # ...but Train comes first, and a fast run ends before it answers
+    page.wait_for_function("document.body.dataset.job === 'done'", timeout=30000)
+    page.wait_for_timeout(3000)
+    lines = page.evaluate("document.querySelector('[data-plot=fit]')._fullData.filter(t => t.mode === 'lines').length")
+    assert lines == 3 and errors == []
+    page.close()

@@ -121,6 +121,8 @@ async function train(submitEvent) {
   submitEvent.preventDefault();
   fail("");
   exportsBox.hidden = true;
+  clearTimeout(previewTimer);
+  previewing += 1;  // the run draws the data itself: a preview still on its way must not cover it
   writeURL();
   if (form.elements.dataset.value === "upload" && !uploaded) { notStarted("Choose a CSV file first."); return; }
   let response, body, sent;
@@ -249,6 +251,7 @@ function offline(found) {
 
 // The data the settings name, drawn before any training, so the reader sees what the model will see.
 let previewTimer = 0;
+let previewing = 0;  // bumped by each preview and each run: an answer that arrives late is dropped
 function schedulePreview() {
   clearTimeout(previewTimer);
   previewTimer = setTimeout(preview, 250);
@@ -256,11 +259,12 @@ function schedulePreview() {
 
 async function preview() {
   if (form.elements.dataset.value === "upload" && !uploaded) return;
+  const mine = ++previewing;
   try {
     const response = await fetch("api/preview", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(settings(uploaded)) });
     const body = await response.json();
+    if (mine !== previewing) return;  // a run (or a newer preview) began meanwhile
     if (!response.ok) { fail(explain(body.detail)); return; }
-    if (job?.source && job.source.readyState !== EventSource.CLOSED) return;  // a run began meanwhile
     fail("");
     showData(body.points, body.classes);
     document.body.dataset.preview = String(body.points.x.length);
