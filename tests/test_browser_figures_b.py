@@ -74,3 +74,86 @@ def test_each_3d_scene_fills_its_box_and_shows_its_surface_at_a_slant(browser, a
         assert page.evaluate(OVERLAPS, figure.element_handle()) == 0, (name, width)
         assert errors == []
         page.close()
+
+
+# Each switchboard panel as the page drew it: its title, the z of its samples, and the slopes of
+# its true line and of the expert drawn there. A title belongs to the panel it is centred over.
+PANELS = """plot => {
+  const full = plot._fullLayout;
+  const slope = t => (t.y[t.y.length - 1] - t.y[0]) / (t.x[t.x.length - 1] - t.x[0]);
+  return Object.keys(full).filter(k => /^xaxis\\d*$/.test(k)).map(k => {
+    const id = 'x' + k.slice(5), xa = full[k], ya = full['yaxis' + k.slice(5)];
+    const on = name => plot._fullData.find(t => t.xaxis === id && t.name === name);
+    const title = (full.annotations || []).find(a => Math.abs(a.x - (xa.domain[0] + xa.domain[1]) / 2) < 0.02
+                                                && Math.abs(a.y - ya.domain[1]) < 0.08);
+    return {title: title ? title.text : null, z: on('samples').customdata,
+            truth: slope(on('true line')), expert: slope(on("attention's expert"))};
+  });
+}"""
+
+
+def test_each_switchboard_panel_names_its_z_and_shows_the_expert_on_its_line(browser, app_url):
+    """At a desktop's width and a phone's: at least two panels; each title names a stretch of z,
+    every sample drawn in the panel has its z inside that stretch (to the title's last digit), the
+    stretches do not overlap, and the expert line drawn there has the true line's slope within 0.05.
+    No two titles overlap."""
+    for width, scheme in ((1280, "light"), (375, "dark")):
+        page, errors = open_page(browser, f"{app_url}/09-attention.html", width=width, scheme=scheme,
+                                 only="switchboard")
+        figure = page.locator("#fig-switchboard")
+        panels = page.evaluate(PANELS, figure.locator(".plot").element_handle())
+        assert len(panels) >= 2, panels
+        stretches = []
+        for p in panels:
+            m = re.match(r"z (-?[0-9.]+) to (-?[0-9.]+)", p["title"] or "")
+            assert m, p["title"]
+            low, high = float(m.group(1)), float(m.group(2))
+            digit = 10 ** -len(m.group(1).split(".")[-1]) if "." in m.group(1) else 1
+            assert p["z"] and all(low - digit <= z <= high + digit for z in p["z"]), (p["title"], min(p["z"]), max(p["z"]))
+            assert abs(p["expert"] - p["truth"]) <= 0.05, p
+            stretches.append((low, high))
+            print(width, p["title"], f"{len(p['z'])} samples, slope {p['expert']:.3f} against {p['truth']:.3f}")
+        stretches.sort()
+        assert all(a[1] <= b[0] + 1e-9 for a, b in zip(stretches, stretches[1:])), stretches
+        assert page.evaluate(OVERLAPS, figure.element_handle()) == 0, width
+        assert errors == []
+        page.close()
+
+
+def test_blend_vs_compete_trains_both_recipes_on_one_switchboard_and_replays_both(browser, app_url):
+    """Both top panels draw the same true lines (one dataset, one seed). The replay's frames move
+    traces in all four panels; after Reset each side's lines or gates lie more than 0.1 from the
+    trained ones somewhere, and after the last frame they are the trained ones again."""
+    page, errors = open_page(browser, f"{app_url}/09-attention.html", only="blend-vs-compete")
+    figure = page.locator("#fig-blend-vs-compete")
+    plot = "document.querySelector('#fig-blend-vs-compete .plot')"
+    truth = page.evaluate(f"""[...{plot}.data.entries()].filter(([, t]) => t.name === 'true lines')
+                              .map(([, t]) => [t.xaxis || 'x', t.y])""")
+    left = [y for axis, y in truth if axis == "x"]
+    right = [y for axis, y in truth if axis == "x2"]
+    assert left and left == right, (len(left), len(right))
+    spec = page.evaluate("JSON.parse(document.querySelector('#fig-blend-vs-compete script.fig-data').textContent)")
+    axes = {str(i): t.get("xaxis", "x") for i, t in enumerate(spec["plot"]["data"])}
+    frames = spec["frames"]
+    moved = {axes[i] for f in frames for i in f["traces"]}
+    assert len(frames) >= 10 and {"x", "x2", "x3", "x4"} <= moved, (len(frames), moved)
+    # A side: its expert lines (top) and their gates (bottom). graintrain's start is read from the
+    # data, so its lines barely move; its gates still sharpen.
+    sides = {"blended": ("x", "x3"), "graintrain": ("x2", "x4")}
+    moving = {side: sorted({int(i) for f in frames for i in f["traces"] if axes[i] in pair})
+              for side, pair in sides.items()}
+    drawn = lambda: {side: [page.evaluate(f"{plot}.data[{i}].y") for i in ids] for side, ids in moving.items()}
+    trained = drawn()
+    figure.locator("[data-act=reset]").click()
+    assert figure.get_attribute("data-frame") == "0"
+    start = drawn()
+    print("first frame steps", frames[0]["steps"], "last", frames[-1]["steps"])
+    for side in sides:
+        change = max(abs(a - b) for s, t in zip(start[side], trained[side]) for a, b in zip(s, t))
+        print(side, f"largest change from the first frame to the trained plot {change:.3f}")
+        assert change > 0.1, side
+    figure.locator("[data-act=scrub]").fill(str(len(frames) - 1))  # the scrubber's far end
+    assert figure.get_attribute("data-frame") == str(len(frames) - 1)
+    assert drawn() == trained
+    assert errors == []
+    page.close()

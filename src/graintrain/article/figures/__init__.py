@@ -6,8 +6,9 @@ comes from the trained models themselves (their forward pass, their kept attenti
 
 A figure lives in the module of its chapters: ``lines.py`` (chapters 1 to 3), ``surfaces.py`` (4 to
 7, with chapter 5's ReLU networks of growing width in ``kinks.py``), ``switches.py`` (8) and
-``attention.py`` (9), with the network diagrams of 8 and 9 in ``networks.py``, the camera of
-chapter 10 in ``camera.py``, and chapter 11's recipe cards in ``incontext.py`` and ``lookup.py``;
+``attention.py`` (9, its switchboard in ``switchboard.py``), with the network diagrams of 8 and 9
+in ``networks.py``, the camera of chapter 10 in ``camera.py``, and chapter 11's recipe cards in
+``incontext.py`` and ``lookup.py``;
 ``plot.py`` holds the shared drawing helpers. To add one, write a builder there with
 ``@figure(name, *runs)`` and place it in a chapter with ``::: figure name``.
 """
@@ -80,4 +81,5 @@ def figure(name: str, *runs: Run):
 
 
 # The chapters' figures register themselves on import.
-from . import attention, camera, incontext, kinks, lines, lookup, networks, surfaces, switches  # noqa: E402,F401
+from . import (attention, camera, incontext, kinks, lines, lookup, networks, surfaces,  # noqa: E402,F401
+               switchboard, switches)

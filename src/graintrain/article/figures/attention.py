@@ -1,4 +1,5 @@
-"""Chapter 9: attention's weights and fit, the switchboard, blending or choosing, the study."""
+"""Chapter 9: attention's weights and fit, the study and the data variants (the switchboard's
+figures are in switchboard.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,10 @@ from ...runs import Run
 from ...datasets import GRAINS
 from ...metrics import gate_accuracy, match_experts, midpoint_mse, mse
 from ...models import num_parameters
-from ...study import MODEL_LABELS, RECOVERED, StudyConfig
+from ...study import MODEL_LABELS, StudyConfig
 from ...variants import VARIANTS, tolerance
 from . import Figure, figure
-from .plot import (COLOURS, FAR, LINE_COLOURS, REPLAY, _fit_table, _json, _layout, _predict,
-                   _scatter_grains, _values, replay)
+from .plot import COLOURS, FAR, LINE_COLOURS, _fit_table, _json, _layout, _scatter_grains, _values, replay
 from .switches import ATTN3, DARK, _grain_line_frames, _grain_lines
 
 # Chapter 9: attention --------------------------------------------------------------------------------
@@ -66,135 +66,6 @@ def attention_fit(get) -> Figure:
                   replay([t], _grain_line_frames(t, offset, x=FAR)),
                   _fit_table(t, "attention"),
                   lab=ATTN3.query())
-
-
-SW = {"lines": 5}
-SW_ATTN = Run(model="attention", dataset="switchboard", **SW, snapshots=REPLAY)
-SW_MLP1 = Run(model="mlp", dataset="switchboard", **SW, hidden=(5,), snapshots=REPLAY)
-SW_MLP2 = Run(model="mlp", dataset="switchboard", **SW, hidden=(3, 2), snapshots=REPLAY)
-def _sw_grid(data) -> tuple[torch.Tensor, torch.Tensor]:
-    """x out to ±2 (twice the training range) and z across the selector's own observed range."""
-    z = data.train.z
-    return torch.meshgrid(torch.linspace(-2, 2, 21), torch.linspace(z.min().item(), z.max().item(), 41),
-                          indexing="xy")  # (41, 21) each
-
-
-def _sw_surface(model, grid):
-    sx, sz = grid
-    z = _predict(model, sx.flatten(), sz.flatten()).reshape(sx.shape)
-    return [[round(float(v), 4) for v in row] for row in z]
-
-
-@figure("switchboard", SW_ATTN, SW_MLP1, SW_MLP2)
-def switchboard(get) -> Figure:
-    """Attention and two matched ReLU networks on a switchboard, side by side in 3D."""
-    runs = [get(SW_ATTN), get(SW_MLP1), get(SW_MLP2)]
-    titles = [f"attention, {num_parameters(r.model)} parameters" for r in runs[:1]] + [
-        f"ReLU {h}, {num_parameters(r.model)} parameters" for h, r in zip(("5", "3-2"), runs[1:])]
-    fig = make_subplots(rows=1, cols=3, specs=[[{"type": "scene"}] * 3], subplot_titles=titles)
-    data = runs[0].data
-    grid = _sw_grid(data)
-    surfaces = []
-    for col, r in enumerate(runs, 1):
-        fig.add_trace(go.Scatter3d(x=_values(data.train.x), y=_values(data.train.z), z=_values(data.train.y),
-                                   mode="markers", marker=dict(size=2, color=_values(data.train.label),
-                                                               colorscale="Turbo"),
-                                   name="samples", showlegend=col == 1), row=1, col=col)
-        surfaces.append(len(fig.data))
-        fig.add_trace(go.Surface(x=_values(grid[0][0]), y=_values(grid[1][:, 0]), z=_sw_surface(r.model, grid),
-                                 opacity=0.6, showscale=False, name=titles[col - 1]), row=1, col=col)
-    # A third of the column per scene: three ticks an axis, and the axes named once below the
-    # panels, since a title inside a scene this small is either clipped or too small to read.
-    axis = dict(nticks=3, tickfont=dict(size=12), title="")
-    scene = dict(xaxis=axis, yaxis=axis, zaxis=axis, camera=dict(eye=dict(x=1.7, y=-1.9, z=0.9)),
-                 aspectmode="cube")
-    fig.add_annotation(text="axes: x to the front right, selector z to the back, y up",
-                       x=0.5, y=-0.15, xref="paper", yref="paper", showarrow=False, font=dict(size=12))
-    _layout(fig, scene=scene, scene2=scene, scene3=scene, height=340)
-    near, far = data.near, data.far
-    stats = [("parameters", " / ".join(str(num_parameters(r.model)) for r in runs)),
-             ("test MSE, |x| ≤ 1", " / ".join(f"{mse(r.model, near):.3f}" for r in runs)),
-             ("test MSE, 1 < |x| ≤ 2", " / ".join(f"{mse(r.model, far):.3f}" for r in runs)),
-             ("attention experts matched", f"largest error {match_experts(runs[0].model, data).error:.3f}")]
-    return Figure("switchboard", _json(fig), stats,
-                  replay(runs[1:], lambda ms: {surfaces[1]: {"z": [_sw_surface(ms[0], grid)]},
-                                               surfaces[2]: {"z": [_sw_surface(ms[1], grid)]}}),
-                  {"x": _values(near.x), "z": _values(near.z), "y": _values(near.y),
-                   **{n: _values(_predict(r.model, near.x, near.z))
-                      for n, r in zip(("attention", "relu 5", "relu 3-2"), runs)}},
-                  lab=SW_ATTN.query())
-
-
-COMPARE_SEEDS = range(10)
-SW_BLEND = [Run(model="attention-blended", dataset="switchboard", seed=s, **SW, snapshots=REPLAY)
-            for s in COMPARE_SEEDS]
-SW_CHOOSE = [Run(model="attention", dataset="switchboard", seed=s, **SW) for s in COMPARE_SEEDS]
-
-
-def _typical(runs: list[Run], get) -> Run:
-    """The run whose worst expert error is the median of the runs': the usual outcome of a recipe,
-    neither its best seed nor its worst."""
-    errors = [match_experts(get(r).model, get(r).data).error for r in runs]
-    return runs[sorted(range(len(runs)), key=lambda i: errors[i])[len(runs) // 2]]
-
-
-def _expert_frames(model, x, zs, first: int) -> dict:
-    """A replay frame: each expert's line (trace first + 2j) and its gate over z (the next trace)."""
-    with torch.no_grad():
-        values = model.experts(x, torch.zeros_like(x))[1]  # (41, K)
-        gates = model.experts(torch.zeros_like(zs), zs)[0].exp()  # (101, K)
-    return {first + 2 * j + row: {"y": [_values(v[:, j])]} for j in range(values.shape[1])
-            for row, v in enumerate((values, gates))}
-
-
-@figure("blend-vs-compete", *SW_BLEND, *SW_CHOOSE)
-def blend_vs_compete(get) -> Figure:
-    """Each recipe's typical switchboard: its expert lines against the true ones, and its gates."""
-    picked = {"blended": _typical(SW_BLEND, get), "graintrain": _typical(SW_CHOOSE, get)}
-    x = torch.linspace(-2, 2, 41)  # (41,)
-    fig = make_subplots(rows=2, cols=2, vertical_spacing=0.16, subplot_titles=(
-        f"blended error (seed {picked['blended'].seed}): experts share",
-        f"one expert per point (seed {picked['graintrain'].seed}): experts choose",
-        "gates over z: overlapping gates blend experts", "gates over z: one expert at a time"))
-    rows = {"x": _values(x)}
-    for col, (label, run) in enumerate(picked.items(), 1):
-        t = get(run)
-        data = t.data
-        for k in range(data.num_classes):
-            y = data.slopes[k] * x + data.intercepts[k]
-            fig.add_trace(go.Scatter(x=_values(x), y=_values(y), mode="lines",
-                                     showlegend=col == 1 and k == 0, legendgroup="truth", name="true lines",
-                                     line=dict(color="#999", width=6), opacity=0.35), row=1, col=col)
-        zs = torch.linspace(float(data.train.z.min()), float(data.train.z.max()), 101)  # (101,)
-        with torch.no_grad():
-            _, values = t.model.experts(x, torch.zeros_like(x))  # (41, K)
-            log_g, _ = t.model.experts(torch.zeros_like(zs), zs)  # (101, K)
-        if col == 1:
-            first_expert, blend_z = len(fig.data), zs
-        for j in range(values.shape[1]):
-            rows[f"{label} expert {j + 1}"] = _values(values[:, j])
-            style = dict(name=f"expert {j + 1}", legendgroup=f"e{j}", line=dict(color=LINE_COLOURS[j], width=2))
-            fig.add_trace(go.Scatter(x=_values(x), y=_values(values[:, j]), mode="lines",
-                                     showlegend=col == 1, **style), row=1, col=col)
-            fig.add_trace(go.Scatter(x=_values(zs), y=_values(log_g[:, j].exp()), mode="lines",
-                                     showlegend=False, **style), row=2, col=col)
-    _layout(fig, height=640, yaxis_range=[-6, 6], yaxis2_range=[-6, 6], yaxis3_range=[-0.05, 1.05],
-            yaxis4_range=[-0.05, 1.05])
-    fig.update_xaxes(title_text="x", row=1)
-    fig.update_xaxes(title_text="selector z", row=2)
-    found = lambda runs: sum(match_experts(get(r).model, get(r).data).error <= RECOVERED for r in runs)
-    blend, choose = get(picked["blended"]), get(picked["graintrain"])
-    worst = lambda t: match_experts(t.model, t.data).error
-    return Figure("blend-vs-compete", _json(fig),
-                  [("true experts found, seeds 0–9", f"blended {found(SW_BLEND)}/10, "
-                                                    f"graintrain {found(SW_CHOOSE)}/10"),
-                   ("typical seed, worst expert error", f"blended {worst(blend):.2f} (seed {blend.run.seed}), "
-                                                        f"graintrain {worst(choose):.3f} (seed {choose.run.seed})"),
-                   ("train MSE there", f"blended {mse(blend.model, blend.data.train):.4f}, "
-                                       f"graintrain {mse(choose.model, choose.data.train):.4f}"),
-                   ("noise floor σ²", f"{blend.data.noise ** 2:.4f}")],
-                  replay([blend], lambda ms: _expert_frames(ms[0], x, blend_z, first_expert)),
-                  rows, lab=picked["blended"].query())
 
 
 ARTICLE_STUDY = StudyConfig(lines=(2, 3, 5, 8), seeds=10)
