@@ -137,6 +137,9 @@ export function addLosses(job, event) {
   job.logLoss = job.losses.y.every((v) => v > 0);  // the mixture likelihood can go below zero
 }
 
+// Each stage named in words a learner reads: how it steps, what it moves, what it lowers.
+const STEPPERS = { adam: "Adam", sgd: "gradient descent", lbfgs: "L-BFGS" };
+const PARTS = { key: "the gate's keys only", value: "the experts' lines only" };
 const LOSS_NAMES = { mse: "squared error", mixture: "mixture likelihood", "cross-entropy": "cross-entropy", labelled: "labelled loss" };
 
 // Each stage of the recipe marked where it starts, named by what it minimises and how: the curve
@@ -151,7 +154,7 @@ function stageMarks(job) {
       if (start === 0 && job.stages.length > 1) {
         // Every other name a line lower, so that the names of short stages do not run together.
         annotations.push({ xref: "x", yref: "paper", x: at, y: 1 - 0.1 * (annotations.length % 2), xanchor: "left", yanchor: "top", showarrow: false, font: { size: 10 },
-          text: `${stage.optimizer}${stage.only ? ` (${stage.only} only)` : ""}, ${LOSS_NAMES[stage.objective] ?? stage.objective}` });
+          text: `${STEPPERS[stage.optimizer] ?? stage.optimizer}${stage.only ? `, ${PARTS[stage.only] ?? `${stage.only} only`}` : ""}: ${LOSS_NAMES[stage.objective] ?? stage.objective}` });
       }
       at += stage.steps;
     }
@@ -170,7 +173,8 @@ export function drawLoss(job) {
   Plotly.react(plots.loss, traces,
     layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: `training loss (${names.join(", then ") || "objective"})` }, type: log ? "log" : "linear",
       // A log axis labels its in-between ticks by their first digit ("5" at 0.5); a format makes each say its value.
-      ...(log ? { tickformat: "~g" } : {}) },
+      // Labels at 1, 2 and 5 of each decade only: over four decades, one at every digit crowds the axis.
+      ...(log ? { tickformat: "~g", dtick: "D2" } : {}) },
       showlegend: Boolean(before), ...stageMarks(job) }));
 }
 
