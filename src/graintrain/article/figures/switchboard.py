@@ -48,7 +48,9 @@ def switchboard(get) -> Figure:
     span = train.z.max().item() - train.z.min().item()
     digits = max(0, 2 - math.floor(math.log10(span))) if span > 0 else 3  # a hundredth of the range
     at = lambda v: f"{v:.{digits}f}"
-    fig = make_subplots(rows=rows, cols=cols, horizontal_spacing=0.09, vertical_spacing=0.16,
+    # A grid cell with no stretch gets no axes, which a phone's stacked layout would count as a panel.
+    specs = [[{} if r * cols + c < len(stretches) else None for c in range(cols)] for r in range(rows)]
+    fig = make_subplots(rows=rows, cols=cols, specs=specs, horizontal_spacing=0.09, vertical_spacing=0.16,
                         subplot_titles=[f"z {at(lo)} to {at(hi)}: expert {j + 1}" for lo, hi, j in stretches])
     value = lambda m, j: m.value.weight[j, 0].item() * X + m.value.bias[j].item()  # (41,) expert j's line
     experts, table = [], {"x": _values(X)}
