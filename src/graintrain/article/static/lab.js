@@ -119,6 +119,7 @@ function handle(event) {
 
 async function train(submitEvent) {
   submitEvent.preventDefault();
+  document.body.dataset.job = "starting";  // at once: what was done before is not this run
   fail("");
   exportsBox.hidden = true;
   clearTimeout(previewTimer);
