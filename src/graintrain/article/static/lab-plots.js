@@ -1,7 +1,7 @@
 // The lab's plots: the data, the fitted function (2D or 3D), the attention weights or class
 // probabilities, and the loss curve with the recipe's stages marked. Each takes the run it draws.
 
-import { classColour, palette, themeLayout } from "./common.js";
+import { classColour, palette, roomForModebar, themeLayout } from "./common.js";
 
 export const plots = Object.fromEntries([...document.querySelectorAll("[data-plot]")].map((el) => [el.dataset.plot, el]));
 export const threeD = document.querySelector("input[name=three_d]");
@@ -17,7 +17,7 @@ export function layout(extra = {}) {
   for (const key of Object.keys(themed)) {
     if (/^[xy]axis\d*$/.test(key)) themed[key] = Object.assign({ automargin: true }, themed[key]);
   }
-  return themed;
+  return roomForModebar(themed, window.innerWidth);  // the loss chart's stage names sit at its top
 }
 
 export function drawPoints(data, classes) {
