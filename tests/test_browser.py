@@ -292,8 +292,8 @@ def test_dark_mode_follows_the_system_setting(browser, base):
 
 # The lab ----------------------------------------------------------------------------------------
 
-def open_lab(browser, url: str):
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+def open_lab(browser, url: str, width: int = 1280, height: int = 1000, scheme: str = "light"):
+    page = browser.new_page(viewport={"width": width, "height": height}, color_scheme=scheme)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -11,6 +11,7 @@ import pytest
 from graintrain.study import RECOVERED
 
 from test_browser import app_url, browser, static_url  # noqa: F401  (fixtures)
+from test_browser import open_lab as open_browser_lab
 
 LOSS = "document.querySelector('[data-plot=loss]')._fullData"
 FITTED = ("JSON.stringify(document.querySelector('[data-plot=fit]')._fullData"
@@ -18,13 +19,8 @@ FITTED = ("JSON.stringify(document.querySelector('[data-plot=fit]')._fullData"
 
 
 def open_lab(browser, url, width=1280, height=800, scheme="light"):  # noqa: F811
-    page = browser.new_page(viewport={"width": width, "height": height}, color_scheme=scheme)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url)
-    page.wait_for_function("document.body.dataset.ready === 'true'")
-    return page, errors
+    """The lab at a laptop's window (800 px high) unless told otherwise."""
+    return open_browser_lab(browser, url, width, height, scheme)
 
 
 def in_view(page, selector) -> bool:

@@ -3,6 +3,7 @@
 
 import { buildForm, form, readURL, settings, showRelevantFields, writeURL } from "./lab-form.js";
 import { addLosses, drawFit, drawLoss, plots, showData, showPhotos, threeD } from "./lab-plots.js";
+import { addPresets, showPreset, tellLesson } from "./lab-presets.js";
 import { play, sameQuery } from "./lab-replay.js";
 
 const statusLine = form.querySelector(".status");
@@ -176,7 +177,7 @@ async function init() {
   }
   buildForm(registry);
   wirePlots();
-  addPresets();
+  addPresets(registry);
   const params = new URLSearchParams(location.search);
   const linked = params.has("model") && params.get("dataset") !== "upload";  // a permalink trains at once
   readURL();
@@ -270,46 +271,6 @@ async function preview() {
     showData(body.points, body.classes);
     document.body.dataset.preview = String(body.points.x.length);
   } catch { /* the form still trains; the preview is only a courtesy */ }
-}
-
-// Buttons that open the runs whose failures teach something, each a link with its settings. While
-// the form holds a preset's settings, what to look for is written under the buttons, and once its
-// run is done, what went wrong, with the number from the run that shows it.
-function addPresets() {
-  const box = document.querySelector(".presets");
-  for (const preset of registry.presets) {
-    const link = document.createElement("a");
-    link.href = `lab.html?${preset.query}`;
-    link.textContent = preset.label;
-    link.className = "preset";
-    box.append(link);
-  }
-  box.hidden = registry.presets.length === 0;
-}
-
-function currentPreset() {
-  const query = new URLSearchParams(location.search);
-  query.delete("view");
-  return registry?.presets?.find((p) => sameQuery(p.query, query.toString())) ?? null;
-}
-
-function showPreset() {
-  const preset = currentPreset();
-  const about = document.querySelector(".preset-about");
-  about.hidden = !preset;
-  about.querySelector(".what").textContent = preset ? `${preset.label}: ${preset.about}` : "";
-  about.querySelector(".lesson").hidden = true;
-  for (const link of document.querySelectorAll(".presets .preset")) link.toggleAttribute("aria-current", link.textContent === preset?.label);
-}
-
-function tellLesson(event) {
-  const preset = currentPreset();
-  const box = document.querySelector(".preset-about .lesson");
-  if (!preset || event[preset.score] == null) return;
-  const value = (v) => Number(v).toPrecision(3);
-  const floor = preset.floor && event[preset.floor] != null ? `, against ${value(event[preset.floor])} for the noise alone` : "";
-  box.textContent = `What went wrong: ${preset.lesson} Measured: ${preset.measure} is ${value(event[preset.score])}${floor}.`;
-  box.hidden = false;
 }
 
 init();
