@@ -95,7 +95,6 @@ def three_grains(n: int = 120, noise: float = 0.1, seed: int = 0,
     return _grains(grains, grains, n, noise, seed, "three-grains", darkness)
 
 
-
 def curve_water(x: Tensor) -> Tensor:
     """The water a made-up grain needs for x cups: x²/2, a curve that bends at every amount, so no
     line follows it and a ReLU network can only trace it with kinks spread over the measured cups."""
