@@ -111,6 +111,9 @@ def append_row(path: Path, row: dict) -> None:
         os.fsync(handle.fileno())
 
 
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
 def pooled(fn: Callable, calls: list[tuple], workers: int, context=None) -> Iterator[tuple[int, object]]:
     """fn(*args) for each args in ``calls`` on a pool of ``workers`` processes (made by the
     multiprocessing ``context``, default: the platform's), started in the list's order; yields
@@ -120,7 +123,14 @@ def pooled(fn: Callable, calls: list[tuple], workers: int, context=None) -> Iter
     reach the whole process group, to this one, and end once it has gone."""
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_pool_process, mp_context=context)
     try:
-        futures = {pool.submit(fn, *args): i for i, args in enumerate(calls)}
+        # The processes start while this thread holds Ctrl+C and SIGTERM back, and a held signal
+        # stays held across fork and exec: one sent while they start (a server stopped at once)
+        # then waits for _pool_process to ignore it, rather than killing a process of the pool.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+        try:
+            futures = {pool.submit(fn, *args): i for i, args in enumerate(calls)}
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         for future in as_completed(futures):
             yield futures[future], future.result()
     except BaseException:
@@ -133,8 +143,9 @@ def _pool_process() -> None:
     # Ignoring SIGTERM has one cost: when a process of the pool dies (out of memory, say), the pool
     # ends the others with SIGTERM, so they finish the call they hold first. The caller still
     # hears of the broken pool at once.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for stop in _STOPS:
+        signal.signal(stop, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # held since its start (see pooled)
     _die_with_parent()
 
 
