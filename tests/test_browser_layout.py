@@ -147,3 +147,15 @@ def test_pale_lines_and_card_points_stand_out_from_the_page(browser, app_url, sc
         page.close()
     assert set(seen) == {"true lines", "the layer", "card point"}, seen
     assert {name: min(ratios) for name, ratios in seen.items() if min(ratios) < 3} == {}
+
+
+def test_every_palette_colour_stands_out_from_the_light_page():
+    """The grains' and the experts' colours are drawn solid on the light page as they are, so each
+    must reach 3:1 against it (the expert orange and cyan and the half-bran gold stood near 2.3)."""
+    from pathlib import Path
+    from graintrain.palette import EXPERT_COLOURS, GRAIN_COLOURS
+    css = (Path(__file__).parents[1] / "src/graintrain/article/static/style.css").read_text()
+    paper = re.search(r"--paper:\s*#([0-9a-f]{6})", css).group(1)
+    rgb = lambda text: tuple(int(text.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))  # noqa: E731
+    ratios = {c: round(_contrast(rgb(c), rgb(paper)), 2) for c in [*GRAIN_COLOURS.values(), *EXPERT_COLOURS]}
+    assert {c: r for c, r in ratios.items() if r < 3} == {}

@@ -19,7 +19,6 @@ SW = {"lines": 5}
 SW_ATTN = Run(model="attention", dataset="switchboard", **SW, snapshots=REPLAY)
 SW_MLP1 = Run(model="mlp", dataset="switchboard", **SW, hidden=(5,), snapshots=REPLAY)
 SW_MLP2 = Run(model="mlp", dataset="switchboard", **SW, hidden=(3, 2), snapshots=REPLAY)
-X = torch.linspace(-2, 2, 41)  # (41,) twice the training range of x, where only the true lines stay right
 
 
 @torch.no_grad()
@@ -42,6 +41,10 @@ def switchboard(get) -> Figure:
     runs = [get(SW_ATTN), get(SW_MLP1), get(SW_MLP2)]
     attention, data = runs[0].model, runs[0].data
     train = data.train
+    # Cups from the fewest to the most the data holds, its far test set included: out there only
+    # the true lines stay right.
+    every_x = torch.cat([train.x, data.far.x])  # (n + n_far,)
+    X = torch.linspace(every_x.min().item(), every_x.max().item(), 41)  # (41,)
     stretches = regions(attention, train.z)
     cols = min(3, len(stretches))
     rows = math.ceil(len(stretches) / cols)

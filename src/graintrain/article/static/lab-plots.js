@@ -1,7 +1,7 @@
 // The lab's plots: the data, the fitted function (2D or 3D), the attention weights or class
 // probabilities, and the loss curve with the recipe's stages marked. Each takes the run it draws.
 
-import { classColour, palette, roomForModebar, themeLayout } from "./common.js";
+import { classColour, legible, palette, roomForModebar, themeLayout } from "./common.js";
 
 export const plots = Object.fromEntries([...document.querySelectorAll("[data-plot]")].map((el) => [el.dataset.plot, el]));
 export const threeD = document.querySelector("input[name=three_d]");
@@ -72,12 +72,12 @@ export function drawFit(job, event) {
   }
   if (threeD.checked) {
     model = [{ type: "surface", x: grid.x, y: grid.z, z: event.surface, opacity: 0.6, showscale: false, name: "model" }];
-    Plotly.react(plots.fit, [...points, ...model], layout({ scene: { xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "z (selector)" } }, zaxis: { title: { text: "y" } } } }));
+    Plotly.react(plots.fit, legible([...points, ...model]), layout({ scene: { xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "z (selector)" } }, zaxis: { title: { text: "y" } } } }));
   } else {
     const at = (c, k) => (job.data.photos ? `model, a ${job.classes[k]} photo` : `model at z = ${c.z}`);
     model = event.curves.map((c, k) => ({ type: "scatter", mode: "lines", name: at(c, k),
       x: grid.x, y: c.y, line: { color: colourOf(k), width: 3 } }));
-    Plotly.react(plots.fit, [...points, ...model], layout({ xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "y (water)" } } }));
+    Plotly.react(plots.fit, legible([...points, ...model]), layout({ xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "y (water)" } } }));
   }
   plots.weights.hidden = !event.weights && !event.gates;
   const expert = expertLooks(job, event);
@@ -89,8 +89,8 @@ export function drawFit(job, event) {
       xaxis: { tickvals: row.map((_, i) => i), ticktext: row.map((l) => job.classes[l]), tickangle: -45 }, yaxis: { range: [0, 1] } }));
   }
   if (event.weights) {
-    Plotly.react(plots.weights, event.weights.map((w, k) => ({ type: "scatter", mode: "lines", name: expert[k].name,
-      x: grid.z, y: w, line: { color: expert[k].colour, width: 2.5 } })), layout({ title: { text: "attention weights", font: { size: 13 } }, xaxis: { title: { text: "selector z" } }, yaxis: { range: [-0.05, 1.05] } }));
+    Plotly.react(plots.weights, legible(event.weights.map((w, k) => ({ type: "scatter", mode: "lines", name: expert[k].name,
+      x: grid.z, y: w, line: { color: expert[k].colour, width: 2.5 } }))), layout({ title: { text: "attention weights", font: { size: 13 } }, xaxis: { title: { text: "selector z" } }, yaxis: { range: [-0.05, 1.05] } }));
   }
 }
 
@@ -168,9 +168,9 @@ export function drawLoss(job) {
   // The run before this one stays behind it, dotted, so a reader who changed one setting sees what it did.
   const before = job.previous;
   const traces = [{ type: "scatter", mode: "lines", x: [...job.losses.x], y: [...job.losses.y], name: "this run" }];
-  if (before) traces.push({ type: "scatter", mode: "lines", x: before.x, y: before.y, name: `previous run: ${before.label}`, line: { dash: "dot", color: "#8a8f98", width: 1.5 } });
+  if (before) traces.push({ type: "scatter", mode: "lines", x: before.x, y: before.y, name: `previous run: ${before.label}`, line: { dash: "dot", color: palette.grains.white, width: 1.5 } });
   const log = job.logLoss && (!before || before.y.every((v) => v > 0));
-  Plotly.react(plots.loss, traces,
+  Plotly.react(plots.loss, legible(traces),
     layout({ xaxis: { title: { text: "step" } }, yaxis: { title: { text: `training loss (${names.join(", then ") || "objective"})` }, type: log ? "log" : "linear",
       // A log axis labels its in-between ticks by their first digit ("5" at 0.5); a format makes each say its value.
       // Labels at 1, 2 and 5 of each decade only: over four decades, one at every digit crowds the axis.
@@ -211,7 +211,7 @@ export function showData(data, classes) {
     Plotly.react(plots.fit, cardTraces(data.cards), layout(CARD_AXES));
     return;
   }
-  Plotly.react(plots.fit, drawPoints(data, classes), layout(threeD.checked
+  Plotly.react(plots.fit, legible(drawPoints(data, classes)), layout(threeD.checked
     ? { scene: { xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "z (selector)" } }, zaxis: { title: { text: "y" } } } }
     : { xaxis: { title: { text: "x (cups)" } }, yaxis: { title: { text: "y (water)" } } }));
 }
