@@ -49,3 +49,17 @@ def test_a_selector_range_too_narrow_for_32_bit_floats_is_refused():
     with pytest.raises(ValueError, match="too narrow"):
         make_dataset("switchboard", selector_range=(0.0, 1e-45))
     assert make_dataset("switchboard", selector_range=(999000.0, 1e6)).train.z.unique().numel() > 400
+
+
+def test_a_run_refuses_data_not_made_with_its_own_data_settings():
+    """Run(m=4, n=50).fit(data=d) trained on d and dropped m and n without a word; now it names
+    them. Data the run made itself, or data that agrees with every setting it gives, still fits."""
+    from graintrain.runs import Run
+    run = Run(model="linear-self-attention", dataset="recipe-cards", m=4, n=50, steps=2)
+    with pytest.raises(ValueError, match=r"n=50, m=4"):
+        run.fit(make_dataset("recipe-cards", seed=0))
+    assert len(run.fit(run.data()).losses) == 2
+    grains = Run(model="line", dataset="three-grains", darkness=(0.0, 0.5, 0.95), steps=3)
+    assert len(grains.fit(make_dataset("three-grains", darkness=(0.0, 0.5, 0.95))).losses) == 3
+    with pytest.raises(ValueError, match="dataset=three-grains"):
+        grains.fit(make_dataset("white"))

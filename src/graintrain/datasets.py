@@ -205,4 +205,7 @@ def make_dataset(name: str, n: int | None = None, noise: float | None = None, se
     if name not in DATASETS:
         raise KeyError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
     common = {o.name: o.check(v) for o, v in zip(DATA_OPTIONS, (n, noise)) if v is not None}
-    return DATASETS[name].make(seed=seed, **common, **dataset_options(name, options))
+    own = dataset_options(name, options)
+    data = DATASETS[name].make(seed=seed, **common, **own)
+    data.options = {**own, **data.options}  # what it was made with, so a run can tell (Run.fit)
+    return data

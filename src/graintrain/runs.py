@@ -93,6 +93,12 @@ class _Run(BaseModel):
         """The run's dataset, made from its seed."""
         return make_dataset(self.dataset, n=self.n, noise=self.noise, seed=self.seed, **self.data_options())
 
+    def _unlike(self, data: Dataset) -> list[str]:
+        """This run's data settings, as name=value, that ``data`` was not made with."""
+        made = {"dataset": data.name, "n": len(data.train.y), "noise": data.noise, **data.options}
+        wanted = {"dataset": self.dataset, **self._given(DATA_OPTIONS), **self.data_options()}
+        return [f"{k}={_text(v)}" for k, v in wanted.items() if made.get(k) != v]
+
     def build(self, data: Dataset, start: bool = True) -> nn.Module:
         """A fresh, untrained model for this run's data (not started from it when ``start`` is
         False: for loading a saved state)."""
@@ -108,7 +114,11 @@ class _Run(BaseModel):
     def fit(self, data: Dataset | None = None, on_step: Callable[[int, int, float], None] | None = None,
             on_build: Callable[[nn.Module], None] | None = None) -> Fit:
         """Train the run with the one trainer; ``on_build`` sees each start's model before it trains."""
-        data = self.data() if data is None else data
+        if data is None:
+            data = self.data()
+        elif unlike := self._unlike(data):  # fitting anyway would drop these settings unsaid
+            raise ValueError(f"the data given to fit was not made with this run's {', '.join(unlike)}: "
+                             "leave those settings out of the run, or let it make its own data (fit())")
 
         def build() -> nn.Module:
             model = self.build(data)

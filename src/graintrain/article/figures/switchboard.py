@@ -21,6 +21,13 @@ SW_MLP1 = Run(model="mlp", dataset="switchboard", **SW, hidden=(5,), snapshots=R
 SW_MLP2 = Run(model="mlp", dataset="switchboard", **SW, hidden=(3, 2), snapshots=REPLAY)
 
 
+def cups(data) -> torch.Tensor:
+    """41 cups from the fewest to the most the data holds, its far test set included: out there
+    only the true lines stay right."""
+    every = torch.cat([data.train.x, data.far.x])  # (n + n_far,)
+    return torch.linspace(every.min().item(), every.max().item(), 41)  # (41,)
+
+
 @torch.no_grad()
 def regions(model, z: torch.Tensor) -> list[tuple[float, float, int]]:
     """The stretches of z, across the range of the readings ``z``, where one expert's attention
@@ -41,10 +48,7 @@ def switchboard(get) -> Figure:
     runs = [get(SW_ATTN), get(SW_MLP1), get(SW_MLP2)]
     attention, data = runs[0].model, runs[0].data
     train = data.train
-    # Cups from the fewest to the most the data holds, its far test set included: out there only
-    # the true lines stay right.
-    every_x = torch.cat([train.x, data.far.x])  # (n + n_far,)
-    X = torch.linspace(every_x.min().item(), every_x.max().item(), 41)  # (41,)
+    X = cups(data)  # (41,)
     stretches = regions(attention, train.z)
     cols = min(3, len(stretches))
     rows = math.ceil(len(stretches) / cols)
@@ -109,8 +113,9 @@ def _typical(runs: list[Run], get) -> int:
     return runs[sorted(range(len(runs)), key=lambda i: errors[i])[len(runs) // 2]].seed
 
 
-def _expert_frames(model, zs, first: int) -> dict:
-    """A replay frame: each expert's line (trace first + 2j) and its gate over z (the next trace)."""
+def _expert_frames(model, X, zs, first: int) -> dict:
+    """A replay frame: each expert's line along the cups X (trace first + 2j) and its gate over z
+    (the next trace)."""
     with torch.no_grad():
         values = model.experts(X, torch.zeros_like(X))[1]  # (41, K)
         gates = model.experts(torch.zeros_like(zs), zs)[0].exp()  # (101, K)
@@ -129,6 +134,7 @@ def blend_vs_compete(get) -> Figure:
         "gates over z: overlapping gates blend experts", "gates over z: one expert at a time"))
     data = picked["blended"].data  # the same seed makes the same switchboard for both
     zs = torch.linspace(float(data.train.z.min()), float(data.train.z.max()), 101)  # (101,)
+    X = cups(data)  # (41,)
     rows, firsts = {"x": _values(X)}, {}
     for col, (label, t) in enumerate(picked.items(), 1):
         for k in range(data.num_classes):
@@ -162,7 +168,7 @@ def blend_vs_compete(get) -> Figure:
                 ("noise floor σ²", f"{data.noise ** 2:.4f}")]
     # Each recipe keeps its own snapshots, spaced in log(step) over its own schedule; the replay shows
     # the i-th of each together, so both sides start from their first step and end trained.
-    sides = [replay([t], lambda ms, f=firsts[label]: _expert_frames(ms[0], zs, f)) for label, t in picked.items()]
+    sides = [replay([t], lambda ms, f=firsts[label]: _expert_frames(ms[0], X, zs, f)) for label, t in picked.items()]
     frames = [{"step": b["step"], "loss": b["loss"], "traces": {**b["traces"], **c["traces"]},
                "steps": {"blended": b["step"], "graintrain": c["step"]}} for b, c in zip(*sides)]
     return Figure("blend-vs-compete", _json(fig), stats(blend.model, choose.model), frames, rows,
