@@ -58,14 +58,15 @@ def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
                   f"server, e.g. python -m http.server -d {args.out}", highlight=False)
         return 0
     from ..web.main import create_app
+    from ..web.server import server_config
     # The server answers at once; the article's models train behind it, and each figure appears
     # on its page when its runs are ready (progress bars here, a placeholder there).
     site, builder = serve_site(Cache(settings.cache_dir), console=err)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     out.print(f"graintrain: the article is at http://{host}:{settings.port}/  (Ctrl+C stops)",
               highlight=False)
-    _Server(uvicorn.Config(create_app(settings, site), host=settings.host, port=settings.port,
-                           log_level="warning")).run()
+    # Bounded in connections, in time to send a request and in log lines (web/server.py).
+    _Server(server_config(create_app(settings, site), settings)).run()
     if builder.is_alive():
         # Stopped (Ctrl+C, or SIGTERM) while the article still trains: leave now, not when the
         # training pools have run what they hold (exiting normally waits for them). Every run and

@@ -10,8 +10,9 @@ import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 MAX_MESSAGE = 300  # characters of one error message
 _AT = re.compile(r"line (\d+) column (\d+)")
@@ -50,7 +51,7 @@ def plain(errors: list[dict], body: bytes = b"") -> list[dict]:
 
 def install(app: FastAPI, not_found_page: str) -> None:
     """Answer validation errors with 422 and HTTP errors with their status, both in plain JSON; a
-    page that is not there gets the site's 404 page."""
+    page that is not there gets the site's 404 page; a client that hung up mid-body, nothing."""
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -62,3 +63,8 @@ def install(app: FastAPI, not_found_page: str) -> None:
             return HTMLResponse(not_found_page, status_code=404)
         detail = exc.detail if isinstance(exc.detail, list) else safe(exc.detail)
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_left(request: Request, exc: ClientDisconnect) -> Response:
+        # No one is left to read an answer; without this handler the log gets a traceback.
+        return Response(status_code=400)

@@ -23,6 +23,13 @@ class Settings(BaseModel):
     max_body: int = Field(3_000_000, ge=1)  # bytes of a request body: room for a 2 MB CSV in JSON
     body_seconds: float = Field(10.0, gt=0)  # a request body must arrive within this long
     heartbeat_seconds: float = Field(15.0, gt=0)  # a quiet event stream sends a comment this often
+    # What one client may hold (web/server.py): past max_connections a new one is answered 503 at
+    # once (fewer if the open-file limit is lower); a request's head must arrive within
+    # header_seconds; an idle kept-alive connection is closed after keep_alive_seconds.
+    max_connections: int = Field(4096, ge=1, le=1_000_000)
+    header_seconds: float = Field(10.0, gt=0, le=600)
+    keep_alive_seconds: int = Field(5, ge=1, le=600)
+    max_header: int = Field(16_384, ge=1024, le=1_048_576)  # bytes of a request's head (h11's own limit)
 
     def trusted_hosts(self) -> list[str]:
         """Host headers the server answers. On loopback only its own names, so that a web page
