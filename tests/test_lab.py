@@ -231,6 +231,28 @@ def test_attention_finds_the_grains_in_a_csv_on_any_darkness_scale(lab):
     assert sorted(w[0] for w in learned["value.weight"]) == pytest.approx([1.0, 2.0, 3.0], abs=0.1)
 
 
+def test_attention_counts_the_lines_in_a_csv_without_labels(lab):
+    """An upload with no label column once gave attention a single expert: one line for three
+    grains. It now counts the lines the points hold (cross-validated runs along the darkness),
+    says how many, and recovers each grain's ratio."""
+    client, _ = lab
+    gen = torch.Generator().manual_seed(11)
+    rows = ["cups,darkness,water"]
+    for i in range(450):  # three grains on a 0-255 scale, in no order along it
+        reading, ratio = [(140.0, 2.0), (30.0, 3.2), (230.0, 1.1)][i % 3]
+        x = 0.5 + 3.5 * torch.rand(1, generator=gen).item()
+        d = reading + 6 * torch.randn(1, generator=gen).item()
+        rows.append(f"{x:.4f},{d:.3f},{ratio * x + 0.1 * torch.randn(1, generator=gen).item():.4f}")
+    job = start(client, model="attention", dataset="upload", csv="\n".join(rows))
+    seen = events(client, job)
+    assert next(e for e in seen if e["type"] == "started")["experts_found"] == 3
+    assert seen[-1]["type"] == "done" and seen[-1]["test_mse"] <= 1.5 * 0.1**2
+    learned = client.get(own(job, "/model.json")).json()["parameters"]
+    assert sorted(w[0] for w in learned["value.weight"]) == pytest.approx([1.1, 2.0, 3.2], abs=0.1)
+    labelled = events(client, start(client, model="attention", dataset="upload", csv=GOOD_CSV))
+    assert next(e for e in labelled if e["type"] == "started")["experts_found"] is None  # given, not counted
+
+
 def test_unknown_jobs_are_404(lab):
     client, _ = lab
     for method, path in (("GET", "/api/jobs/nope"), ("GET", "/api/jobs/nope/events"),

@@ -99,6 +99,7 @@ class Dataset:
     intercepts: Tensor  # (C,) the true y at x = 0 of each class
     options: dict = field(default_factory=dict)
     regions: Tensor | None = None  # (C, 2) the interval of z each class owns, low then high (NaN: unknown)
+    labelled: bool = True  # False: the points carry no class (an upload without labels), one "class" in all
 
     @property
     def num_classes(self) -> int:

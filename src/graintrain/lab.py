@@ -150,7 +150,14 @@ def started(run, data: Dataset, model: torch.nn.Module) -> dict:
             "stages": [{"objective": st.objective, "optimizer": st.optimizer, "steps": st.steps,
                         "only": st.only} for st in recipe.stages],
             "model": run.model, "dataset": data.name, "classes": list(data.classes),
-            "points": points(data), "num_parameters": num_parameters(model)}
+            "points": points(data), "num_parameters": num_parameters(model),
+            # Points without classes: how many experts attention found the data needs (experts_for).
+            "experts_found": model.value.out_features if found_experts(run, data) else None}
+
+
+def found_experts(run, data: Dataset) -> bool:
+    """Whether the run's experts were counted from its data rather than given or one per class."""
+    return not data.labelled and run.model.startswith("attention") and run.experts is None
 
 
 def done(model: torch.nn.Module, data: Dataset, step: int, loss: float | None, seconds: float,

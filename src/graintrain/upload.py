@@ -90,4 +90,4 @@ def _dataset(rows, seed: int, test_share: float) -> Dataset:
     regions = torch.stack([torch.stack([z[label == c].min(), z[label == c].max()])
                            for c in range(len(classes))])  # (C, 2) the darkness each label spans
     return Dataset("upload", split(train_rows), split(test_rows), float("nan"), classes, unknown,
-                   unknown.clone(), regions=regions)
+                   unknown.clone(), regions=regions, labelled=bool(labels))

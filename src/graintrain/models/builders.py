@@ -8,7 +8,7 @@ dataset that does not.
 from __future__ import annotations
 
 from ..datasets import DATASETS, Dataset
-from . import HIDDEN, INIT
+from . import EXPERTS, HIDDEN, INIT
 from .attention import Attention
 from .classifier import Classifier
 from .cnn_mlp import CnnMlp
@@ -20,6 +20,7 @@ from .mlp import MLP
 from .pipeline import Pipeline
 from .plane import Plane
 from .relu_switch import ReluSwitch
+from .segments import count_runs
 from .self_attention import SelfAttention
 from .sigma_pi import SigmaPi
 
@@ -68,11 +69,27 @@ def relu_switch(ds: Dataset) -> ReluSwitch:
 
 
 def attention(ds: Dataset, experts: int | None = None, init: str = INIT.default) -> Attention:
-    return Attention(experts or ds.num_classes, init=init)  # make_model starts it (from the data, unless random)
+    return Attention(experts or experts_for(ds), init=init)  # make_model starts it (from the data, unless random)
 
 
 def attention_blended(ds: Dataset, experts: int | None = None) -> Attention:
-    return Attention(experts or ds.num_classes)  # PyTorch's own start
+    return Attention(experts or experts_for(ds))  # PyTorch's own start
+
+
+_COUNTED: list[tuple[Dataset, int]] = []  # the last datasets counted: every start of a run builds anew
+
+
+def experts_for(ds: Dataset) -> int:
+    """One expert per class; for points without classes, as many as the lines the data holds."""
+    if ds.labelled:
+        return ds.num_classes
+    for seen, k in _COUNTED:
+        if seen is ds:
+            return k
+    x, z, y = (v.double().numpy() for v in (ds.train.x, ds.train.z, ds.train.y))
+    k = count_runs(x, z, y, most=max(1, min(EXPERTS.high, len(z) // 15)))  # 5 folds, 3 points a run
+    _COUNTED[:] = [(ds, k), *_COUNTED[:3]]
+    return k
 
 
 def cross_attention(ds: Dataset, experts: int | None = None) -> CrossAttention:

@@ -89,6 +89,35 @@ def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return 0.0, float(y.mean()) if len(y) else 0.0
 
 
+def predict(runs: Segments, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Each point's answer from the line of the run its z falls in."""
+    k = np.searchsorted(runs.borders, z)  # (n,) the run of each point
+    return runs.slopes[k] * x + runs.intercepts[k]
+
+
+def count_runs(x: np.ndarray, z: np.ndarray, y: np.ndarray, most: int, folds: int = 5) -> int:
+    """How many runs the data holds, by cross-validation over ``folds`` folds taken in turn along
+    z: the fewest runs whose held-out error is within two standard errors of the least found for
+    1 to ``most`` runs (more runs always fit the training points better, not new ones). It stops
+    counting three runs past the best so far, as more then only fit the noise."""
+    order = np.argsort(z, kind="stable")
+    fold = np.empty(len(z), dtype=int)
+    fold[order] = np.arange(len(z)) % folds  # every fold spans the whole range of z
+    errors = []  # for k + 1 runs: each point's held-out squared error, (n,)
+    for k in range(most):
+        held_out = np.empty(len(z))
+        for f in range(folds):
+            fit, held = fold != f, fold == f
+            runs = segment(x[fit], z[fit], y[fit], k + 1)
+            held_out[held] = (predict(runs, x[held], z[held]) - y[held]) ** 2
+        errors.append(held_out)
+        if k - int(np.argmin([e.mean() for e in errors])) >= 3:
+            break
+    gain = np.stack(errors) - min(errors, key=np.mean)  # (K, n) how much worse than the best each point fares
+    margin = 2 * gain.std(1) / np.sqrt(len(z))  # (K,) two standard errors of the mean gain
+    return 1 + int(np.flatnonzero(gain.mean(1) <= margin)[0])
+
+
 def segment(x: np.ndarray, z: np.ndarray, y: np.ndarray, k: int) -> Segments:
     """The k runs along z that one line each fits best, with borders halfway across each gap."""
     order = np.argsort(z, kind="stable")

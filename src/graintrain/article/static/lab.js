@@ -92,7 +92,9 @@ function handle(event) {
     job.starts = event.starts;
     job.perStart = event.per_start;
     job.stages = event.stages;
-    say(`${job.replay ? "Replaying" : "Training"} ${event.model} (${event.num_parameters} parameters) on ${event.dataset}…`);
+    const k = event.experts_found;  // an upload without labels: attention counted its lines
+    job.found = k ? `; it found ${k} line${k > 1 ? "s" : ""} in the data and gave each an expert` : "";
+    say(`${job.replay ? "Replaying" : "Training"} ${event.model} (${event.num_parameters} parameters${job.found}) on ${event.dataset}…`);
   }
   if (event.type === "progress" || event.type === "done") {
     if (event.losses) addLosses(job, event);
@@ -111,7 +113,7 @@ function handle(event) {
       : `train accuracy ${(100 * event.train_accuracy).toFixed(1)}%, test ${(100 * event.test_accuracy).toFixed(1)}%`;
     document.body.dataset.result = JSON.stringify(event.train_mse ?? event.train_accuracy);
     const how = job.replay ? `Replayed a run trained in ${event.seconds.toFixed(2)} s when this copy was built` : `Done in ${event.seconds.toFixed(2)} s`;
-    finish(`${how}: ${score}, ${event.num_parameters} parameters.`, !job.replay);
+    finish(`${how}: ${score}, ${event.num_parameters} parameters${job.found ?? ""}.`, !job.replay);
     tellLesson(event);
   }
   if (event.type === "error") { fail(event.message); finish("Training failed.", false); }
