@@ -121,7 +121,8 @@ def pooled(fn: Callable, calls: list[tuple], workers: int, context=None) -> Iter
     rather than first running every call it still holds, as leaving a ``with`` block would: Ctrl+C
     once took 19.6 s to stop ``graintrain build``. The processes leave Ctrl+C and SIGTERM, which
     reach the whole process group, to this one, and end once it has gone."""
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_pool_process, mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_pool_process, initargs=(os.getpid(),),
+                               mp_context=context)
     try:
         # The processes start while this thread holds Ctrl+C and SIGTERM back, and a held signal
         # stays held across fork and exec: one sent while they start (a server stopped at once)
@@ -139,21 +140,22 @@ def pooled(fn: Callable, calls: list[tuple], workers: int, context=None) -> Iter
     pool.shutdown()
 
 
-def _pool_process() -> None:
+def _pool_process(parent: int) -> None:
     # Ignoring SIGTERM has one cost: when a process of the pool dies (out of memory, say), the pool
     # ends the others with SIGTERM, so they finish the call they hold first. The caller still
     # hears of the broken pool at once.
     for stop in _STOPS:
         signal.signal(stop, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # held since its start (see pooled)
-    _die_with_parent()
+    _die_with_parent(parent)
 
 
-def _die_with_parent() -> None:
-    """In a pool worker: end this process once its parent is gone, even killed with SIGKILL,
-    which gives the pool no chance to shut its workers down."""
-    parent = os.getppid()
-
+def _die_with_parent(parent: int) -> None:
+    """In a pool worker: end this process once its ``parent`` is gone, even killed with SIGKILL,
+    which gives the pool no chance to shut its workers down. The parent's pid comes from the
+    parent: one killed while this process still imported PyTorch had already handed it on, and
+    a watch of whichever process was its parent by then never ended (serve stopped 3 s after
+    start left two)."""
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.5)
