@@ -1,6 +1,7 @@
 """Start `graintrain serve` on a free loopback port for a benchmark, and stop it afterwards."""
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -13,14 +14,16 @@ PIDS: dict[str, int] = {}  # base URL -> the server's process id, for benchmarks
 
 
 @contextlib.contextmanager
-def running_server(*extra: str):
-    """Yield the base URL of a fresh `graintrain serve` (its cache as configured in the environment)."""
+def running_server(*extra: str, log: Path | None = None, env: dict[str, str] | None = None):
+    """Yield the base URL of a fresh `graintrain serve` (its cache as configured in the environment);
+    its standard error goes to ``log`` if given, and ``env`` is added to its environment."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     exe = Path(sys.executable).with_name("graintrain")
-    server = subprocess.Popen([str(exe), "serve", "--port", str(port), *extra],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    err = open(log, "w") if log else subprocess.DEVNULL
+    server = subprocess.Popen([str(exe), "serve", "--port", str(port), *extra], env=os.environ | (env or {}),
+                              stdout=subprocess.DEVNULL, stderr=err)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
@@ -39,3 +42,5 @@ def running_server(*extra: str):
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if log:
+            err.close()

@@ -6,17 +6,25 @@ prints case → status → message, then the count of 5xx answers (goal 0). Then
 jobs one after another and prints the resident memory of the server and of its training processes
 after the first and after the last (goal: within 300 MB).
 
-Run: .venv/bin/python benchmarks/lab_abuse.py [--jobs 20]
+Then issue 27's cases, on servers of their own: a fresh client's contents page (p95 of 50, each on
+a new connection; goal ≤ 1 s) while 2,000 connections are held idle and 200 slowloris clients send
+a header byte a second, the server's log lines a second meanwhile (goal ≤ 1), a client that hangs
+up mid-body (goal: no traceback), and a server capped at 100 connections under 150 (goal: 503 at once).
+
+Run: .venv/bin/python benchmarks/lab_abuse.py [--jobs 20] [--only siege|bodies] [--idle 2000 --slow 200]
 """
 
 import argparse
 import json
+import os
 import socket
+import tempfile
 import time
 from pathlib import Path
 
 import httpx
 from _server import PIDS, running_server
+from _siege import Siege, fresh_requests, p95
 
 MAXIMAL = {"model": "mlp", "dataset": "switchboard", "n": 20_000, "hidden": [256, 256, 256, 256],
            "optimizer": "adam", "steps": 3}
@@ -70,10 +78,62 @@ def children(pid: int) -> list[int]:
             for k in (task / "children").read_text().split()]
 
 
+def siege(idle: int, slow: int, seconds: float = 25) -> None:
+    """Issue 27's cases: held connections, a body cut off, and the connection cap."""
+    log = Path(tempfile.mkdtemp()) / "serve.log"
+    with running_server(log=log) as url:
+        pid = PIDS[url]
+        with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1]))) as conn:
+            conn.sendall(b"POST /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 1000\r\n\r\n{\"model\":")
+            time.sleep(0.3)  # then hangs up, its body unfinished
+        time.sleep(1)
+        before = log.read_text(errors="replace").count("\n")
+        with Siege(url, idle, slow) as held:
+            while held.opened < idle + slow:
+                time.sleep(0.1)
+            time.sleep(2)  # every connection made, the slow ones a couple of bytes in
+            began = time.monotonic()
+            answers = fresh_requests(url, 50, spacing=seconds / 50)
+            descriptors, spent = len(os.listdir(f"/proc/{pid}/fd")), time.monotonic() - began
+            lines = log.read_text(errors="replace").count("\n") - before
+        text = log.read_text(errors="replace")
+    ok = [t for status, t in answers if status == 200]
+    print(f"\n{idle:,} idle and {slow} slowloris connections held for {spent:.0f} s "
+          f"({held.opened:,} opened, {held.closed:,} closed by the server, {held.refused} refused):")
+    print(f"  /index.html on a new connection: {len(ok)} of {len(answers)} answered 200, "
+          f"p95 {p95(answers):.3f} s, slowest {max(ok, default=float('nan')):.3f} s (goal: p95 ≤ 1 s)")
+    print(f"  server's descriptors open at the end: {descriptors:,}")
+    print(f"  log: {lines} lines in {spent:.0f} s, {lines / spent:.2f} a second (goal ≤ 1); "
+          f"'Too many open files' {text.count('Too many open files')} times, tracebacks "
+          f"{text.count('Traceback')} (a client hung up mid-body before the siege; goal 0)")
+
+    cap = 100
+    with running_server(env={"GRAINTRAIN_MAX_CONNECTIONS": str(cap)}) as url, Siege(url, cap + 50, 0) as held:
+        while held.opened < cap + 50:
+            time.sleep(0.1)
+        time.sleep(1)
+        answers = fresh_requests(url, 10, spacing=0.1)
+    print(f"a server capped at {cap} connections, {cap + 50} held: a new client's answers "
+          f"{sorted({status for status, _ in answers})}, slowest in {max(t for _, t in answers):.3f} s "
+          f"(goal: 503 at once)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=20, help="maximal jobs for the memory figure")
-    jobs = parser.parse_args().jobs
+    parser.add_argument("--only", choices=("bodies", "siege"), help="run only these cases")
+    parser.add_argument("--idle", type=int, default=2000, help="connections held idle in the siege")
+    parser.add_argument("--slow", type=int, default=200, help="slowloris connections in the siege")
+    args = parser.parse_args()
+    if args.only != "bodies":
+        siege(args.idle, args.slow)
+    if args.only != "siege":
+        bodies(args.jobs)
+
+
+def bodies(jobs: int) -> None:
+    """Issue 10's cases, and the memory of maximal jobs one after another."""
     results = []
     with running_server() as url, httpx.Client(base_url=url, timeout=60) as client:
         post = lambda body: client.post("/api/jobs", content=body.encode("utf-8", "surrogatepass"),

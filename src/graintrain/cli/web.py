@@ -34,14 +34,19 @@ class _Server(uvicorn.Server):
 def run_web(args: argparse.Namespace, out: Console, err: Console) -> int:
     """``serve``: build the article and serve it; ``build``: write it as static files."""
     import socket
+    from pydantic import ValidationError
     from ..cache import Cache
     from ..web.settings import Settings
     from ..article.build import build_site, serve_site
 
     if args.command == "build":
         out_folder(args.out, "the site")
-    settings = Settings.from_env(cache_dir=args.cache, **(
-        {"host": args.host, "port": args.port} if args.command == "serve" else {}))
+    try:
+        settings = Settings.from_env(cache_dir=args.cache, **(
+            {"host": args.host, "port": args.port} if args.command == "serve" else {}))
+    except ValidationError as e:  # a GRAINTRAIN_* variable out of bounds: say which, no traceback
+        first = e.errors()[0]
+        raise UsageError(f"GRAINTRAIN_{str(first['loc'][0]).upper()}: {first['msg']}") from None
     if args.command == "serve":  # fail fast, before any training, if the port is taken
         with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as probe:
             # As uvicorn binds: a port still in TIME_WAIT from a server just stopped is free.

@@ -31,11 +31,15 @@ REFUSAL_LINGER = 1.0  # seconds a refused connection may take to send its reques
 def raise_fd_limit() -> int:
     """Raise this process's soft limit on open files to its hard limit; return the soft limit."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != hard:
+    # macOS reports an infinite hard limit but refuses a soft one above its own cap (10,240 by default).
+    for wanted in (hard, 65_536, 10_240) if hard == resource.RLIM_INFINITY else (hard,):
+        if soft == resource.RLIM_INFINITY or soft >= wanted:
+            break
         try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        except (ValueError, OSError):  # macOS refuses an infinite hard limit; keep what there is
-            pass
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            break
+        except (ValueError, OSError):
+            continue
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 

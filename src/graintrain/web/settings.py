@@ -10,6 +10,10 @@ from pydantic import BaseModel, Field
 from ..cache import default_cache_dir
 
 
+# The bounds on what clients may hold, which a server's owner may want to change without a flag each.
+FROM_ENV = ("max_connections", "header_seconds", "keep_alive_seconds", "max_header")
+
+
 class Settings(BaseModel):
     """Where trained models are cached and where the server listens."""
 
@@ -39,7 +43,8 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
-        """Settings from GRAINTRAIN_HOST and GRAINTRAIN_PORT (the cache from GRAINTRAIN_CACHE)."""
-        values = {k: os.environ[f"GRAINTRAIN_{k.upper()}"] for k in ("host", "port")
+        """Settings from GRAINTRAIN_HOST, GRAINTRAIN_PORT and GRAINTRAIN_<NAME> for each of
+        ``FROM_ENV`` (the cache from GRAINTRAIN_CACHE); checked against their bounds."""
+        values = {k: os.environ[f"GRAINTRAIN_{k.upper()}"] for k in ("host", "port", *FROM_ENV)
                   if f"GRAINTRAIN_{k.upper()}" in os.environ}
         return cls(**(values | {k: v for k, v in overrides.items() if v is not None}))
