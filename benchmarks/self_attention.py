@@ -1,6 +1,7 @@
 """Self-attention reads a recipe card: the claims of chapter 11's models on recipe-cards, with numbers.
 
 Run: .venv/bin/python benchmarks/self_attention.py [--seeds 1] [--lengths 1-32]
+     .venv/bin/python benchmarks/self_attention.py --table [--first 100] [--seeds 20] [--only TEXT]
 
 For each context length m and seed it makes recipe-cards, trains linear-self-attention and the
 context-mlp baseline by their registered recipes on one thread, and prints the held-out MSE (in
@@ -10,6 +11,11 @@ answers are from the GD step's (mean squared difference over the variance of its
 share of the layer's product matrix M in its x–y entries, with its step M_xy + M_yx against η*.
 Then, on recipe-cards-mixed, softmax self-attention: its weight on the query grain's examples,
 its MSE against least squares on those examples alone, and every default fit's processor time.
+
+With --table it prints instead, as Markdown, how many seeds pass each claim on each variant of
+``graintrain.card_claims`` (the README's table, seeds 100-119; the recipe was chosen on 0-19). The
+lookup is counted twice: as registered (started from the data) and from the fixed start it had before
+(W = I, c = 0), which is the same model built with make_model(..., start=False).
 """
 
 import argparse
@@ -19,13 +25,14 @@ import time
 import torch
 
 from graintrain import MODELS, Recipe, fit, make_dataset, make_model, num_parameters
+from graintrain.card_claims import LOOKUP_VARIANTS, STEP_VARIANTS, lookup_claim, step_claim
 from graintrain.cards import best_step, gd_step, least_squares, matching
 
 
-def _train(name: str, data, seed: int):
+def _train(name: str, data, seed: int, start: bool = True):
     recipe = Recipe(MODELS[name].recipe.stages, MODELS[name].recipe.restarts, seed=seed)
     began = time.process_time()
-    run = fit(lambda: make_model(name, data), data.train, recipe)
+    run = fit(lambda: make_model(name, data, start=start), data.train, recipe)
     return run.model, time.process_time() - began
 
 
@@ -67,12 +74,73 @@ def one_mixed(seed: int) -> dict:
             "all": _mse(least_squares(near), near), "size": model.size.item()}
 
 
+def _split_options(options: dict) -> tuple[dict, dict]:
+    """n and noise, which every dataset takes, apart from the generator's own options."""
+    common = {k: v for k, v in options.items() if k in ("n", "noise")}
+    return common, {k: v for k, v in options.items() if k not in common}
+
+
+def _make(name: str, options: dict, seed: int):
+    common, own = _split_options(options)
+    return make_dataset(name, seed=seed, **common, **own)
+
+
+def lookup_rows(seeds, only: str) -> None:
+    """One Markdown row per mixed-card variant: seeds passing, as registered and from the old start."""
+    for label, options in LOOKUP_VARIANTS:
+        if only not in label:
+            continue
+        rows, old = [], []
+        for seed in seeds:
+            data = _make("recipe-cards-mixed", options, seed)
+            rows.append(lookup_claim(_train("self-attention", data, seed)[0], data))
+            old.append(lookup_claim(_train("self-attention", data, seed, start=False)[0], data))
+        over = [r["over"] for r in rows]
+        print(f"| lookup: {label} | {sum(r['holds'] for r in rows)}/{len(rows)} | "
+              f"{sum(r['holds'] for r in old)}/{len(old)} | MSE / least squares on the grain: median "
+              f"{statistics.median(over):.3f}, worst {max(over):.3f}; lowest card's weight "
+              f"{min(r['lowest'] for r in rows):.1%}; c {min(r['c'] for r in rows):.2f} to "
+              f"{max(r['c'] for r in rows):.2f} (old start: {min(r['c'] for r in old):.3g} to "
+              f"{max(r['c'] for r in old):.3g}) |", flush=True)
+
+
+def step_rows(seeds, only: str) -> None:
+    """One Markdown row per one-grain-card variant: seeds whose layer is one GD step."""
+    for label, trained, asked in STEP_VARIANTS:
+        if only not in label:
+            continue
+        rows = []
+        for seed in seeds:
+            data = _make("recipe-cards", trained, seed)
+            layer = _train("linear-self-attention", data, seed)[0]
+            rows.append(step_claim(layer, data, asked and _make("recipe-cards", {**trained, **asked}, seed + 1000)))
+        gaps = [r["gap"] for r in rows]
+        print(f"| one GD step: {label} | {sum(r['holds'] for r in rows)}/{len(rows)}; M shaped as the "
+              f"construction {sum(r['shaped'] for r in rows)}/{len(rows)} | — | gap / variance: "
+              f"median {statistics.median(gaps):.2%}, worst {max(gaps):.2%}; M's share in x–y: lowest "
+              f"{min(r['share'] for r in rows):.1%}; step / η* median "
+              f"{statistics.median(r['step'] for r in rows):.2f} |", flush=True)
+
+
+def table(seeds, only: str) -> None:
+    print(f"seeds {seeds[0]}-{seeds[-1]}; lookup: weight >= 90% on the query grain's examples (mean and "
+          "every card), MSE <= 1.1 x least squares on them; one GD step: gap <= 0.5% of the answers' variance; M shaped: >= 95% in x-y, step within 20% of eta*")
+    print("| variant | passing | old start | measured |\n|---|---|---|---|")
+    lookup_rows(seeds, only)
+    step_rows(seeds, only)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--lengths", default="1-32", help="context lengths m: a range LOW-HIGH or a,b,c")
+    parser.add_argument("--table", action="store_true", help="the claims on every variant, seeds passing")
+    parser.add_argument("--first", type=int, default=100, help="the table's first seed")
+    parser.add_argument("--only", default="", help="the table's variants whose label holds this text")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.table:
+        return table(range(args.first, args.first + args.seeds), args.only)
     low, _, high = args.lengths.partition("-")
     lengths = range(int(low), int(high) + 1) if high else [int(v) for v in args.lengths.split(",")]
     seeds = range(args.seeds)

@@ -93,7 +93,7 @@ def test_a_card_is_one_point_with_its_context(cards, mixed):
 def test_cards_repeat_by_seed_and_m_is_an_option_with_bounds(capsys):
     a, b, c = (make_dataset("recipe-cards", m=4, seed=s) for s in (2, 2, 3))
     assert torch.equal(a.train.context, b.train.context) and not torch.equal(a.train.context, c.train.context)
-    assert {o.name: (o.low, o.high) for o in DATASETS["recipe-cards"].options} == {"m": (1, 64)}
+    assert {o.name: (o.low, o.high) for o in DATASETS["recipe-cards"].options} == {"m": (1, 64), "ratios": (0, 100)}
     with pytest.raises(ValueError, match="m must be from 1 to 64, got 65"):
         make_dataset("recipe-cards", m=65)
     assert main(["datasets"]) == 0

@@ -160,9 +160,19 @@ def _context_length(default: int, help: str) -> Option:
     return Option("m", "int", default, help, low=1, high=64, label="context length m")
 
 
-CARD_OPTIONS = (_context_length(16, "measured examples on each card (of each grain, for mixed cards)"),)
+RATIO_RANGE = Option("ratios", "floats", (0.5, 4.0), "the range LOW,HIGH each card's ratio r is drawn from",
+                     low=0.0, high=100.0, length=2, increasing=True)
+CARD_OPTIONS = (_context_length(16, "measured examples on each card (of each grain, for mixed cards)"),
+                RATIO_RANGE)
 MIXED_OPTIONS = (_context_length(8, "measured examples of each grain on each card"),
-                 Option("grains", "int", 3, "grains on each mixed card", low=2, high=5))
+                 Option("grains", "int", 3, "grains on each mixed card", low=2, high=5),
+                 RATIO_RANGE,
+                 Option("spacing", "float", None, "darkness between neighbouring grains on a card, as a share "
+                        "of the scale (default: one grain in each G-th of it)", low=0.0, high=1.0, low_open=True),
+                 Option("jitter", "float", JITTER, "half-width of the wobble on each darkness reading, as a "
+                        "share of the scale", low=0.0, high=0.25),
+                 Option("readings", "floats", (0.0, 1.0), "the scale LOW,HIGH the darkness meter reads on",
+                        low=-1e6, high=1e6, length=2, increasing=True))
 
 DATASETS: dict[str, DatasetSpec] = {
     "white": DatasetSpec("grains:white", "white rice only: 2 cups of water per cup", (_darkness(1, "white"),)),
@@ -207,6 +217,7 @@ def make_dataset(name: str, n: int | None = None, noise: float | None = None, se
         raise KeyError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
     common = {o.name: o.check(v) for o, v in zip(DATA_OPTIONS, (n, noise)) if v is not None}
     own = dataset_options(name, options)
-    data = DATASETS[name].make(seed=seed, **common, **own)
+    declared = {o.name: o.default for o in DATASETS[name].options}  # each default declared here only
+    data = DATASETS[name].make(seed=seed, **common, **{**declared, **own})
     data.options = {**own, **data.options}  # what it was made with, so a run can tell (Run.fit)
     return data

@@ -131,7 +131,7 @@ MODELS: dict[str, ModelSpec] = {
     "self-attention": ModelSpec(
         "models.builders:self_attention",
         "softmax attention keyed by (x, d) over a mixed card, values y/x, 5 parameters",
-        IN_CONTEXT),
+        IN_CONTEXT, starts=True),
     "context-mlp": ModelSpec(
         "models.builders:context_mlp",
         "ReLU network with 4 hidden units on the flattened card and x_q: 8m + 13 parameters",

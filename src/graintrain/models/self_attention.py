@@ -23,11 +23,36 @@ class SelfAttention(nn.Module):
             self.embed.weight.copy_(torch.eye(2))  # start even-handed: cups and darkness alike
         self.weights: Tensor | None = None  # the last attention weights (n, m), kept for figures
 
+    @torch.no_grad()
+    def start(self, x: Tensor, card: Tensor, y: Tensor) -> None:
+        """W = diag(0, 1/h), c = 2: the lookup by darkness alone, its kernel's width h the quantile of
+        the cards' reading gaps |d_i − d_q| whose start fits the training cards best."""
+        gaps = (card[:, :-1, 2] - card[:, -1:, 2]).abs().flatten()  # (n·m,) on the meter's own scale
+        widths = gaps[gaps > 0].quantile(torch.linspace(0.01, 0.5, 50))  # (50,) from the data, any scale
+        self.size.fill_(2.0)
+        losses = []
+        for h in widths:
+            self.embed.weight.copy_(torch.diag(torch.stack([torch.zeros(()), 1 / h])))
+            losses.append((self(x, card) - y).square().mean())
+        self.embed.weight.copy_(torch.diag(torch.stack([torch.zeros(()), 1 / widths[torch.stack(losses).argmin()]])))
+
     def forward(self, x: Tensor, card: Tensor) -> Tensor:
         examples, query = card[:, :-1], card[:, -1]  # (n, m, 3) (x_i, y_i, d_i), (n, 3) (x_q, 0, d_q)
         keys = self.embed(examples[..., [0, 2]])  # (n, m, 2) W(x_i, d_i)
         asks = self.embed(query[:, [0, 2]]).unsqueeze(1)  # (n, 1, 2) W(x_q, d_q)
         xi, yi = examples[..., 0], examples[..., 1]  # (n, m) each
+        _check_cups(xi)
         scores = self.size * xi.log() - (keys - asks).square().sum(-1)  # (n, m)
         self.weights = scores.softmax(-1)  # (n, m)
         return x * (self.weights * yi / xi).sum(-1)  # (n,)
+
+
+def _check_cups(xi: Tensor) -> None:
+    """Refuse a card with a pot of 0 cups or fewer, naming it: log x_i and y_i/x_i need x_i > 0."""
+    bad = (~(xi > 0)).nonzero()  # (k, 2) card and example of each pot that is not above 0 (NaN too)
+    if len(bad):
+        card, example = bad[0].tolist()
+        raise ValueError(f"self-attention weighs each measured pot by log x_i and reads its ratio y_i/x_i, so "
+                         f"every pot on a card must hold more than 0 cups; card {card} (counting from 0) has "
+                         f"x = {xi[card, example].item():g} cups in example {example}, and {len(bad)} such "
+                         f"pot{'s' if len(bad) > 1 else ''} in all")
