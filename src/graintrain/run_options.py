@@ -16,9 +16,15 @@ from .recipe import RECIPE_OPTIONS, SEED
 
 def _merged(name: str) -> Option:
     """One declaration for an option that several datasets declare. Darkness takes one reading per
-    grain, so its length is left to each dataset's own check."""
+    grain, and grains may be 2 to 4 photographed or 2 to 5 on a card, so where the declarations
+    differ the widest bounds stand here and each dataset's own check decides (make_dataset)."""
     same = [o for spec in DATASETS.values() for o in spec.options if o.name == name]
-    return same[0] if len({o.length for o in same}) == 1 else dataclasses.replace(same[0], length=None)
+    if len(same) == 1:
+        return same[0]
+    lows, highs = [o.low for o in same], [o.high for o in same]
+    return dataclasses.replace(
+        same[0], length=same[0].length if len({o.length for o in same}) == 1 else None,
+        low=None if None in lows else min(lows), high=None if None in highs else max(highs))
 
 
 GROUPS: dict[str, tuple[Option, ...]] = {
