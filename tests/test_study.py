@@ -161,3 +161,55 @@ def test_study_runs_on_a_varied_switchboard_and_says_which(tmp_path, capsys):
     assert described in (out / "report.md").read_text()
     assert main(["study", "--selector-range", "5,1", "--out", str(out)]) == 2
     assert "--selector-range: selector_range must increase" in capsys.readouterr().err
+
+
+def test_a_study_counts_each_run_once_whoever_writes_the_folder(tmp_path, capsys):
+    """Two studies on one --out gave 160 lines for 80 runs, and a later resume a different report;
+    --lines 2,2 and repeated lines did the same; lines of the wrong type and a runs.jsonl that is a
+    folder ended in tracebacks. Now the second study is refused while the first holds the folder,
+    repeats are dropped and counted, and every bad input ends in one line with status 2."""
+    from graintrain.study import Ledger, StudyBusy, StudyConfig
+    out = tmp_path / "study"
+    argv = ["study", "--lines", "2,2", "--seeds", "1", "--out", str(out), "--json"]
+    first = Ledger(StudyConfig(lines=(2,), seeds=1, out=out)).hold()
+    with pytest.raises(StudyBusy):
+        Ledger(StudyConfig(lines=(2,), seeds=1, out=out)).hold()
+    assert main(argv) == 2 and "another study is writing into" in capsys.readouterr().err
+    first.release()
+    assert main(argv) == 0
+    capsys.readouterr()
+    lines = (out / "runs.jsonl").read_text().splitlines()
+    assert len(lines) == 4  # K = 2 once, one seed, four models
+    wrong = json.loads(lines[0]) | {"K": "2", "test_mse": "low"}
+    (out / "runs.jsonl").write_text("\n".join([*lines, lines[0], lines[1], json.dumps(wrong)]) + "\n")
+    report = (out / "report.md").read_bytes()
+    assert main(argv) == 0
+    assert "skipped 3 lines of runs.jsonl: 1 that hold no run (cut off or edited) and 2 that repeat" \
+        in capsys.readouterr().err
+    assert (out / "runs.jsonl").read_text().splitlines() == lines and (out / "report.md").read_bytes() == report
+    (out / "runs.jsonl").unlink()
+    (out / "runs.jsonl").mkdir()
+    assert main(argv) == 2 and "is a folder" in capsys.readouterr().err
+
+
+def test_two_ledgers_on_one_file_write_each_run_once(tmp_path):
+    """Two servers on one cache train the article's study side by side: each run is written once."""
+    from graintrain.study import Ledger, StudyConfig, run_job
+    config = StudyConfig(lines=(2,), seeds=1, out=tmp_path)
+    a, b = Ledger(config), Ledger(config)
+    job = a.jobs(1)[0]
+    rows, _ = run_job(job, *a.settings)
+    a.record([dict(r) for r in rows])
+    b.record([dict(r) for r in rows])
+    assert len((tmp_path / "runs.jsonl").read_text().splitlines()) == len(rows)
+    assert b.finished == a.finished == len(rows)
+
+
+def test_a_study_out_under_the_home_folder_is_written_there(tmp_path, monkeypatch, capsys):
+    """--out '~/x' (quoted, so the shell left it) trained, then failed with a traceback: Parquet read
+    "~" as the home folder while the rest wrote to a folder named "~"."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["study", "--lines", "2", "--seeds", "1", "--out", "~/x", "--json"]) == 0
+    assert {p.name for p in (tmp_path / "home" / "x").iterdir()} >= {"runs.jsonl", "runs.parquet", "report.md"}
+    assert not (tmp_path / "~").exists()

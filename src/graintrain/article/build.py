@@ -80,7 +80,7 @@ def build_figures(cache: Cache, console=None, names: list[str] | None = None,
     ``workers`` is the number of training processes (default: one per core)."""
     from ..runs import Run
     from ..study import StudyConfig, summarise
-    from ..study.runner import Ledger
+    from ..study.ledger import Ledger
     specs = [FIGURES[n] for n in (names or _reading_order())]
     declared = dict.fromkeys(item for s in specs for item in s.runs)  # runs and studies
     sized = {n: dataclasses.replace(n, seeds=study_seeds) if study_seeds and isinstance(n, StudyConfig) else n

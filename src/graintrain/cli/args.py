@@ -42,7 +42,9 @@ def out_folder(text: str, what: str) -> Path:
     in one line when it cannot be (empty, a file, a path under a file, a read-only place)."""
     if not text.strip():
         raise UsageError(f"--out needs a folder name; {what} is written into a folder")
-    folder = Path(text)
+    # "~/x" as the shell would read it, had it not been quoted; absolute, as every writer (Parquet's
+    # among them, which reads "~" on its own) then sees the same folder.
+    folder = Path(text).expanduser().absolute()
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"--out {text} is a file; {what} is written into a folder")
     try:

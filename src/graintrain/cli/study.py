@@ -17,7 +17,7 @@ from .args import UsageError, out_folder
 
 def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     """``study``: train the grid (resuming), then write the table, the report and the figures."""
-    from ..study import StudyConfig, count_table, run_study, summarise, write_outputs
+    from ..study import StudyBusy, StudyConfig, count_table, run_study, summarise, write_outputs
 
     if args.address is not None and args.backend != "ray":
         raise UsageError("--address goes with --backend ray")
@@ -41,9 +41,11 @@ def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> i
     with Progress(TextColumn("[bold]study runs"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err, disable=not err.is_terminal) as progress:
         task = progress.add_task("cells", total=None)
-        rows = run_study(config, on_cell=lambda done, total: progress.update(task, completed=done, total=total),
-                         on_skipped=lambda n: err.print(f"skipped {n} line{'s' * (n != 1)} of runs.jsonl that "
-                                                        "hold no run (cut off or edited)", highlight=False))
+        try:
+            rows = run_study(config, on_cell=lambda done, total: progress.update(task, completed=done, total=total),
+                             on_skipped=lambda bad, again: err.print(_skipped(bad, again), highlight=False, soft_wrap=True))
+        except (StudyBusy, IsADirectoryError) as e:
+            raise UsageError(str(e)) from None
     summary = summarise(rows)
     written = write_outputs(config, rows, summary)
     if args.json:
@@ -58,3 +60,11 @@ def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> i
         out.print(report)
         out.print(f"wrote {', '.join(str(p) for p in written)}", highlight=False)
     return 0
+
+
+def _skipped(bad: int, again: int) -> str:
+    """One line on what runs.jsonl held besides runs, each once."""
+    parts = [f"{bad} that hold no run (cut off or edited)"] * bool(bad) + \
+            [f"{again} that repeat a run already there"] * bool(again)
+    total = bad + again
+    return f"skipped {total} line{'s' * (total != 1)} of runs.jsonl: {' and '.join(parts)}"

@@ -7,7 +7,8 @@ closest to attention's 4K. Each finished run is appended to ``runs.jsonl`` at on
 is cut off resumes where it stopped.
 
 - ``grid.py``: the study's settings, the matched sizes and the parameter-count table;
-- ``runner.py``: one cell's runs, the stacked plain recipe, resuming, the process pool and Ray;
+- ``runner.py``: one cell's runs, the stacked plain recipe, the process pool and Ray;
+- ``ledger.py``: ``runs.jsonl``, each run once, resumed, and the folder held by one study at a time;
 - ``jobs.py``: the grid cut into jobs of similar size, handed out longest first;
 - ``report.py``: means with intervals, the Markdown report, the Parquet table and the figures;
 - ``stacked.py``: many attention models trained side by side as one set of tensors.
@@ -16,8 +17,9 @@ is cut off resumes where it stopped.
 from .grid import METRICS, MODEL_LABELS, MODEL_NAMES, RECOVERED, StudyConfig, count_table, matched_hidden
 from .report import fraction_ci, mean_ci, summarise, write_outputs
 from .jobs import Job, makespan, plan
-from .runner import append_row, read_rows, run_blended, run_cell, run_job, run_study
+from .ledger import Ledger, StudyBusy, append_row, read_rows
+from .runner import run_blended, run_cell, run_job, run_study
 
-__all__ = ["METRICS", "MODEL_LABELS", "MODEL_NAMES", "RECOVERED", "Job", "StudyConfig", "append_row",
+__all__ = ["METRICS", "MODEL_LABELS", "MODEL_NAMES", "RECOVERED", "Job", "Ledger", "StudyBusy", "StudyConfig", "append_row",
            "count_table", "fraction_ci", "makespan", "matched_hidden", "mean_ci", "plan", "read_rows",
            "run_blended", "run_cell", "run_job", "run_study", "summarise", "write_outputs"]

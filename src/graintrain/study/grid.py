@@ -35,6 +35,10 @@ class StudyConfig:
     backend: str = "local"  # local: a process pool here; ray: Ray tasks on a cluster
     address: str | None = None  # the Ray cluster to join; None starts a local one
 
+    def __post_init__(self):
+        # Each K once: --lines 2,2 counted every run of K = 2 twice.
+        object.__setattr__(self, "lines", tuple(dict.fromkeys(self.lines)))
+
     def key(self) -> str:
         """A name that changes whenever anything that decides the numbers changes."""
         from .. import __version__

@@ -4,14 +4,11 @@ The grid is cut into jobs of similar size, handed out longest first (jobs.py).""
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from pathlib import Path
 from typing import Callable, Iterator
 
 import torch
@@ -19,8 +16,9 @@ import torch
 from ..datasets import Dataset
 from ..metrics import evaluate
 from ..train import seeded_build
-from .grid import METRICS, MODEL_NAMES, RECOVERED, STACK_CHUNK, StudyConfig, cell_runs
-from .jobs import STACKED, Job, plan
+from .grid import MODEL_NAMES, RECOVERED, STACK_CHUNK, StudyConfig, cell_runs
+from .jobs import STACKED, Job
+from .ledger import Ledger
 from .stacked import fit_stacked
 
 
@@ -77,40 +75,6 @@ def run_job(job: Job, noise: float, points: int, shape: dict) -> tuple[list[dict
     return rows, time.perf_counter() - began
 
 
-ROW_KEYS = ("K", "seed", "model", *METRICS)  # what every line of runs.jsonl must hold
-
-
-def read_rows(path: Path) -> list[dict]:
-    """The finished runs so far. A line that holds no run (cut off mid-write, or edited into
-    something else) is left out."""
-    return [row for row in _lines(path) if _is_row(row)]
-
-
-def _lines(path: Path) -> list:
-    out = []
-    if path.exists():
-        for line in path.read_text(errors="replace").splitlines():
-            if line.strip():
-                try:
-                    out.append(json.loads(line))
-                except ValueError:
-                    out.append(None)
-    return out
-
-
-def _is_row(row) -> bool:
-    return isinstance(row, dict) and all(k in row for k in ROW_KEYS) and isinstance(row["K"], int) \
-        and isinstance(row["seed"], int) and row["model"] in MODEL_NAMES
-
-
-def append_row(path: Path, row: dict) -> None:
-    """Add one finished run, flushed to disk before the next one starts."""
-    with path.open("a") as handle:
-        handle.write(json.dumps(row) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
 _STOPS = {signal.SIGINT, signal.SIGTERM}
 
 
@@ -163,79 +127,37 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="graintrain-parent-watch").start()
 
 
-class Ledger:
-    """A study's ``runs.jsonl``: the rows it keeps from earlier runs of the same set-up, the jobs
-    still to run, and each finished job's rows appended the moment it lands, so that a study cut
-    off resumes where it stopped. ``on_skipped(n)`` hears of lines that hold no run."""
-
-    def __init__(self, config: StudyConfig, on_skipped: Callable[[int], None] | None = None):
-        from .. import __version__
-        if config.out.exists() and not config.out.is_dir():
-            raise NotADirectoryError(f"{config.out} is a file; the study writes into a folder")
-        config.out.mkdir(parents=True, exist_ok=True)
-        self.config, self.path = config, config.out / "runs.jsonl"
-        lines = _lines(self.path)
-        kept = [row for row in lines if _is_row(row)]
-        if len(kept) < len(lines) and on_skipped:
-            on_skipped(len(lines) - len(kept))
-        if self.path.exists():  # drop a line cut off mid-write, so new rows start on a line of their own
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
-            os.replace(tmp, self.path)
-        self.stamp = {"noise": config.noise, "points": config.points, "version": __version__,
-                      "data": config.describe()}  # rows from another set-up are not reused
-        self.rows = [r for r in kept if r["K"] in config.lines and r["seed"] < config.seeds
-                     and math.isclose(r.get("noise", -1.0), config.noise)
-                     and all(r.get(k) == v for k, v in self.stamp.items() if k != "noise")]
-        self.done = {(r["K"], r["seed"], r["model"]) for r in self.rows}
-        self.total = len(config.lines) * config.seeds * len(MODEL_NAMES)  # runs
-        self.settings = (config.noise, config.points, dict(config.shape))  # run_job's after the job
-
-    @property
-    def finished(self) -> int:
-        """Runs done so far, kept or new."""
-        return len(self.done)
-
-    def jobs(self, workers: int) -> list[Job]:
-        """The runs still to do, as jobs cut for this many workers, longest first (jobs.py)."""
-        return plan(self.config, self.done, workers) if self.finished < self.total else []
-
-    def record(self, new_rows: list[dict]) -> None:
-        """Append a finished job's rows to the file and to the rows."""
-        for row in new_rows:
-            row |= self.stamp
-            append_row(self.path, row)
-            self.rows.append(row)
-            self.done.add((row["K"], row["seed"], row["model"]))
-
-
 def run_study(config: StudyConfig, on_cell: Callable[[int, int], None] | None = None,
-              on_skipped: Callable[[int], None] | None = None,
+              on_skipped: Callable[[int, int], None] | None = None,
               on_job: Callable[[Job, float], None] | None = None) -> list[dict]:
     """Train every cell not already in ``runs.jsonl``, in parallel processes; return all rows.
-    ``on_cell(done, total)`` hears how many runs are done; ``on_skipped(n)`` of lines in
-    ``runs.jsonl`` that hold no run; ``on_job(job, seconds)`` of each job as it finishes, with the
-    seconds it took where it ran."""
-    ledger = Ledger(config, on_skipped)
-    if on_cell:
-        on_cell(ledger.finished, ledger.total)
-
-    def record(job: Job, new_rows: list[dict], seconds: float) -> None:
-        ledger.record(new_rows)
-        if on_job:
-            on_job(job, seconds)
+    The folder is this study's alone while it runs (StudyBusy if another study holds it).
+    ``on_cell(done, total)`` hears how many runs are done; ``on_skipped(bad, repeated)`` of lines
+    in ``runs.jsonl`` that hold no run, or a run again; ``on_job(job, seconds)`` of each job as
+    it finishes, with the seconds it took where it ran."""
+    ledger = Ledger(config, on_skipped).hold()
+    try:
         if on_cell:
             on_cell(ledger.finished, ledger.total)
 
-    if ledger.finished == ledger.total:
-        pass
-    elif config.backend == "ray":
-        _run_on_ray(ledger.jobs, ledger.settings, config.address, record)
-    else:
-        jobs = ledger.jobs(config.workers)  # the pool starts them in plan's order, longest first
-        for i, (rows, seconds) in pooled(run_job, [(job, *ledger.settings) for job in jobs], config.workers):
-            record(jobs[i], rows, seconds)
-    return ledger.rows
+        def record(job: Job, new_rows: list[dict], seconds: float) -> None:
+            ledger.record(new_rows)
+            if on_job:
+                on_job(job, seconds)
+            if on_cell:
+                on_cell(ledger.finished, ledger.total)
+
+        if ledger.finished == ledger.total:
+            pass
+        elif config.backend == "ray":
+            _run_on_ray(ledger.jobs, ledger.settings, config.address, record)
+        else:
+            jobs = ledger.jobs(config.workers)  # the pool starts them in plan's order, longest first
+            for i, (rows, seconds) in pooled(run_job, [(job, *ledger.settings) for job in jobs], config.workers):
+                record(jobs[i], rows, seconds)
+        return ledger.rows
+    finally:
+        ledger.release()
 
 
 def _run_on_ray(plan_for: Callable[[int], list[Job]], settings: tuple, address: str | None,
