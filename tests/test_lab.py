@@ -258,7 +258,8 @@ def test_unknown_jobs_are_404(lab):
     for method, path in (("GET", "/api/jobs/nope"), ("GET", "/api/jobs/nope/events"),
                          ("DELETE", "/api/jobs/nope"), ("GET", "/api/jobs/nope/model")):
         response = client.request(method, path)
-        assert response.status_code == 404 and response.json() == {"detail": "no job 'nope'"}
+        assert response.status_code == 404 and response.json() == {
+            "detail": "no job 'nope': a finished job is kept for 10 minutes, and none past a restart"}
 
 
 def test_concurrent_jobs_still_train_the_same_numbers(lab):
@@ -327,3 +328,47 @@ def test_the_watch_pace_spreads_a_run_over_seconds(lab):
     assert done["type"] == "done" and done["seconds"] >= 5  # about 6 s for 12 steps
     assert started["starts"] == 1 and started["per_start"] == 12
     assert sum(e["type"] == "progress" for e in seen) >= 10  # every step reaches the page
+
+
+def test_a_stopped_queued_job_leaves_the_queue_at_once(site, site_cache):
+    """Stopped while it waited, a job kept its place ("queued") until a worker came free, and new
+    jobs got 429 meanwhile (16 stopped jobs held a queue of 16)."""
+    server, thread, app, url = serve(site, site_cache, shared=False, workers=1, queue_limit=1, job_seconds=20)
+    try:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            long = dict(model="mlp", dataset="switchboard", hidden=[64, 64], optimizer="adam", steps=20000)
+            running = start(client, **long)
+            while client.get(f"/api/jobs/{running}").json()["status"] != "running":
+                time.sleep(0.01)
+            waiting = start(client, **long)
+            assert client.delete(own(waiting)).json()["status"] == "stopped"
+            assert events(client, waiting)[-1] == {"type": "stopped", "message": "stopped by the reader",
+                                                   "exportable": False}
+            behind = start(client, **long)  # the place is free again: 202, not 429
+            assert client.get(f"/api/jobs/{behind}").json()["last"] == {"type": "queued", "position": 1}
+            for job in (behind, running):
+                client.delete(own(job))
+            assert events(client, running)[-1]["type"] == "stopped"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_finished_jobs_are_kept_for_minutes_within_a_memory_bound():
+    """Only the last 50 finished jobs were kept, across all clients: 51 jobs of others erased a
+    reader's results within seconds. Now time and memory decide, not a count."""
+    from graintrain.web.jobs import Job, JobManager, JobSettings
+    manager = JobManager(1, 1, 1.0, 1.0, pool=object())  # no job runs here: the pool is never used
+    settings = JobSettings(model="line", dataset="white")
+    for i in range(60):
+        job = Job(f"j{i}", settings)
+        job.finish("done", {"type": "done", "state": None})
+        manager.jobs[job.id] = job
+    manager._forget_old()
+    assert len(manager.jobs) == 60
+    manager.jobs["j0"].ended -= manager.keep_seconds + 1  # ten minutes on, the first goes
+    manager._forget_old()
+    assert len(manager.jobs) == 59 and "j0" not in manager.jobs
+    manager.keep_bytes = 10 * manager.jobs["j59"].size  # a tight memory bound keeps the newest
+    manager._forget_old()
+    assert sorted(manager.jobs) == sorted(f"j{i}" for i in range(50, 60))

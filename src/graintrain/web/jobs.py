@@ -25,6 +25,8 @@ from .run_settings import UPLOAD, JobSettings  # noqa: F401  re-exported
 from .worker import PAUSE, RUN, STOP, WARM_SECONDS, Worker, WorkerLost, WorkerPool
 
 POLL_SECONDS = 0.1  # how often a waiting thread looks again at its job and its worker
+KEEP_SECONDS = 600.0  # a finished job's results stay this long at least, for its page's exports...
+KEEP_BYTES = 512 * 2**20  # ...unless the jobs kept would hold more than this (oldest go first)
 
 
 class QueueFull(Exception):
@@ -47,6 +49,8 @@ class Job:
     pid: int | None = None  # that process's id, kept once it has trained
     lock: threading.Lock = field(default_factory=threading.Lock)
     created: float = field(default_factory=time.monotonic)
+    ended: float | None = None  # when it finished
+    size: int = 0  # bytes it holds once finished, roughly: its parameters and its events
 
     def emit(self, event: dict) -> None:
         with self.lock:
@@ -69,6 +73,9 @@ class Job:
                            if e["type"] == "progress" else e for e in self.events]
             self.events.append(event)
             self.status = status
+            self.ended = time.monotonic()
+            self.size = sum(t.nelement() * t.element_size() for t in (self.state or {}).values()) + \
+                sum(64 + 16 * len(e.get("losses", ())) for e in self.events)
 
     @property
     def finished(self) -> bool:
@@ -82,14 +89,15 @@ class JobManager:
     share one warm pool among many servers)."""
 
     def __init__(self, workers: int, queue_limit: int, time_limit: float, hang_seconds: float,
-                 keep: int = 50, pool: WorkerPool | None = None):
+                 keep_seconds: float = KEEP_SECONDS, keep_bytes: int = KEEP_BYTES,
+                 pool: WorkerPool | None = None):
         self.threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graintrain-job")
         self.pool = pool or WorkerPool(workers)
         self.own_pool = pool is None
         self.queue_limit = queue_limit
         self.time_limit = time_limit
         self.hang_seconds = hang_seconds
-        self.keep = keep  # finished jobs kept for their results and exports
+        self.keep_seconds, self.keep_bytes = keep_seconds, keep_bytes  # finished jobs kept for exports
         self.jobs: dict[str, Job] = {}
         self.waiting: list[str] = []
         self.lock = threading.Lock()
@@ -116,11 +124,18 @@ class JobManager:
         return self.jobs.get(job_id)
 
     def stop(self, job: Job, reason: str = "stopped") -> None:
-        """Stop a job now: it ends at its next step, or before it starts if it is still waiting."""
+        """Stop a job now: it ends at its next step, or at once if it is still waiting, when it
+        also gives up its place in the queue."""
         with job.lock:
             if not job.stop_reason:
                 job.stop_reason, job.stopped_at = reason, time.monotonic()
             job.signal(STOP)
+        with self.lock:
+            waiting = job.id in self.waiting and job.status == "queued"
+            if waiting:
+                self._leave_queue(job)
+        if waiting:
+            job.finish("stopped", {"type": "stopped", "message": reason, "exportable": False})
 
     def pause(self, job: Job) -> None:
         """Hold a running job at its next step (its time limit keeps running)."""
@@ -147,18 +162,25 @@ class JobManager:
             self.pool.close()
 
     def _forget_old(self) -> None:
-        finished = [j for j in self.jobs.values() if j.finished]
-        for job in sorted(finished, key=lambda j: j.created)[:max(0, len(finished) - self.keep)]:
-            del self.jobs[job.id]
+        """Forget finished jobs once they are ``keep_seconds`` old, and the oldest sooner while
+        those kept hold more than ``keep_bytes`` (call holding the manager's lock)."""
+        now, held = time.monotonic(), 0
+        for job in sorted((j for j in self.jobs.values() if j.finished), key=lambda j: j.ended, reverse=True):
+            held += job.size
+            if now - job.ended > self.keep_seconds or held > self.keep_bytes:
+                del self.jobs[job.id]
 
-    def _started(self, job: Job) -> None:
-        with self.lock:
-            self.waiting.remove(job.id)
-            for position, other in enumerate(self.waiting, 1):
-                self.jobs[other].emit({"type": "queued", "position": position})
+    def _leave_queue(self, job: Job) -> None:
+        """Take the job out of the queue and tell those behind it (call holding the manager's lock)."""
+        self.waiting.remove(job.id)
+        for position, other in enumerate(self.waiting, 1):
+            self.jobs[other].emit({"type": "queued", "position": position})
 
     def _run(self, job: Job) -> None:
-        self._started(job)
+        with self.lock:
+            if job.id not in self.waiting:  # stopped while it waited: it has ended already
+                return
+            self._leave_queue(job)
         worker = self._warm_worker(job)
         with job.lock:
             if worker is not None and not job.stop_reason:

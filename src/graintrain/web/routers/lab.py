@@ -33,7 +33,8 @@ def get_job(job_id: str, jobs: JobManager = Depends(get_jobs)) -> Job:
     """The job named in the path; anyone may read its state and watch its progress."""
     job = jobs.get(job_id)
     if job is None:
-        raise HTTPException(status_code=404, detail=f"no job {job_id[:40]!r}")
+        raise HTTPException(status_code=404, detail=f"no job {job_id[:40]!r}: a finished job is kept for "
+                                                    f"{jobs.keep_seconds / 60:g} minutes, and none past a restart")
     return job
 
 
