@@ -25,16 +25,18 @@ class SelfAttention(nn.Module):
 
     @torch.no_grad()
     def start(self, x: Tensor, card: Tensor, y: Tensor) -> None:
-        """W = diag(0, 1/h), c = 2: the lookup by darkness alone, its kernel's width h the quantile of
-        the cards' reading gaps |d_i − d_q| whose start fits the training cards best."""
+        """W = diag(1/σ_x, 1/h), c = 2: cups compared on their own spread σ_x, which keeps W's cups
+        row off zero, where its gradient vanishes; darkness at the width h, a quantile of the cards'
+        reading gaps |d_i − d_q|, whose start fits the training cards best; c = 2, least squares."""
+        cups = 1 / card[:, :-1, 0].std()  # on the cups' own scale, whatever it is
         gaps = (card[:, :-1, 2] - card[:, -1:, 2]).abs().flatten()  # (n·m,) on the meter's own scale
         widths = gaps[gaps > 0].quantile(torch.linspace(0.01, 0.5, 50))  # (50,) from the data, any scale
         self.size.fill_(2.0)
         losses = []
         for h in widths:
-            self.embed.weight.copy_(torch.diag(torch.stack([torch.zeros(()), 1 / h])))
+            self.embed.weight.copy_(torch.diag(torch.stack([cups, 1 / h])))
             losses.append((self(x, card) - y).square().mean())
-        self.embed.weight.copy_(torch.diag(torch.stack([torch.zeros(()), 1 / widths[torch.stack(losses).argmin()]])))
+        self.embed.weight.copy_(torch.diag(torch.stack([cups, 1 / widths[torch.stack(losses).argmin()]])))
 
     def forward(self, x: Tensor, card: Tensor) -> Tensor:
         examples, query = card[:, :-1], card[:, -1]  # (n, m, 3) (x_i, y_i, d_i), (n, 3) (x_q, 0, d_q)
