@@ -88,14 +88,15 @@ def siege(idle: int, slow: int, seconds: float = 25) -> None:
                          b"Content-Length: 1000\r\n\r\n{\"model\":")
             time.sleep(0.3)  # then hangs up, its body unfinished
         time.sleep(1)
-        before = log.read_text(errors="replace").count("\n")
+        before, memory_before = log.read_text(errors="replace").count("\n"), rss_mb(pid)
         with Siege(url, idle, slow) as held:
             while held.opened < idle + slow:
                 time.sleep(0.1)
             time.sleep(2)  # every connection made, the slow ones a couple of bytes in
             began = time.monotonic()
             answers = fresh_requests(url, 50, spacing=seconds / 50)
-            descriptors, spent = len(os.listdir(f"/proc/{pid}/fd")), time.monotonic() - began
+            descriptors, memory = len(os.listdir(f"/proc/{pid}/fd")), rss_mb(pid)
+            spent = time.monotonic() - began
             lines = log.read_text(errors="replace").count("\n") - before
         text = log.read_text(errors="replace")
     ok = [t for status, t in answers if status == 200]
@@ -103,20 +104,27 @@ def siege(idle: int, slow: int, seconds: float = 25) -> None:
           f"({held.opened:,} opened, {held.closed:,} closed by the server, {held.refused} refused):")
     print(f"  /index.html on a new connection: {len(ok)} of {len(answers)} answered 200, "
           f"p95 {p95(answers):.3f} s, slowest {max(ok, default=float('nan')):.3f} s (goal: p95 ≤ 1 s)")
-    print(f"  server's descriptors open at the end: {descriptors:,}")
+    print(f"  the server at the end: {descriptors:,} descriptors open, {memory:.0f} MB resident "
+          f"({memory_before:.0f} MB before the siege)")
     print(f"  log: {lines} lines in {spent:.0f} s, {lines / spent:.2f} a second (goal ≤ 1); "
           f"'Too many open files' {text.count('Too many open files')} times, tracebacks "
           f"{text.count('Traceback')} (a client hung up mid-body before the siege; goal 0)")
 
     cap = 100
-    with running_server(env={"GRAINTRAIN_MAX_CONNECTIONS": str(cap)}) as url, Siege(url, cap + 50, 0) as held:
-        while held.opened < cap + 50:
-            time.sleep(0.1)
+    with running_server(log=log, env={"GRAINTRAIN_MAX_CONNECTIONS": str(cap)}) as url:
         time.sleep(1)
-        answers = fresh_requests(url, 10, spacing=0.1)
-    print(f"a server capped at {cap} connections, {cap + 50} held: a new client's answers "
-          f"{sorted({status for status, _ in answers})}, slowest in {max(t for _, t in answers):.3f} s "
-          f"(goal: 503 at once)")
+        before, began = log.read_text(errors="replace").count("\n"), time.monotonic()
+        with Siege(url, cap + 50, 0) as held:
+            while held.opened < cap + 50:
+                time.sleep(0.1)
+            time.sleep(1)
+            answers = fresh_requests(url, 20, spacing=0.5)
+            spent = time.monotonic() - began
+            lines = log.read_text(errors="replace").count("\n") - before
+    print(f"a server capped at {cap} connections, {cap + 50} held for {spent:.0f} s ({held.refused:,} "
+          f"refused): a new client's answers {sorted({status for status, _ in answers})}, slowest in "
+          f"{max(t for _, t in answers):.3f} s (goal: 503 at once); log: {lines} lines, "
+          f"{lines / spent:.2f} a second (goal ≤ 1)")
 
 
 def main() -> None:
