@@ -372,3 +372,30 @@ def test_finished_jobs_are_kept_for_minutes_within_a_memory_bound():
     manager.keep_bytes = 10 * manager.jobs["j59"].size  # a tight memory bound keeps the newest
     manager._forget_old()
     assert sorted(manager.jobs) == sorted(f"j{i}" for i in range(50, 60))
+
+
+def test_watchers_are_capped_but_never_the_page_that_started_the_job(lab):
+    """3,000 watchers of one paused job slowed every page to 30-40 s: each stream polls. Past the
+    cap a watcher is told 429 at once; the job's own page still gets its stream."""
+    from contextlib import ExitStack
+    from graintrain.web.jobs import WATCHERS_PER_JOB
+    client, _ = lab
+    job = start(client, model="mlp", dataset="switchboard", hidden=[64, 64], optimizer="adam", steps=20000)
+    with ExitStack() as held:
+        reading = []  # each stream's lines, kept: an iterator dropped closes its stream
+        for _ in range(WATCHERS_PER_JOB):
+            stream = held.enter_context(client.stream("GET", f"/api/jobs/{job}/events"))
+            assert stream.status_code == 200
+            reading.append(stream.iter_lines())
+            next(reading[-1])  # streaming: counted
+        assert lab[1].state.jobs.watchers == {job: WATCHERS_PER_JOB}
+        with client.stream("GET", f"/api/jobs/{job}/events") as refused:
+            assert refused.status_code == 429 and "watchers" in refused.read().decode()
+        with client.stream("GET", own(job, "/events")) as page:
+            assert page.status_code == 200
+            next(page.iter_lines())
+        client.delete(own(job))
+    deadline = time.monotonic() + 10  # the watchers that left are counted out
+    while lab[1].state.jobs.watchers:
+        assert time.monotonic() < deadline, lab[1].state.jobs.watchers
+        time.sleep(0.05)

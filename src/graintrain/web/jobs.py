@@ -27,6 +27,8 @@ from .worker import PAUSE, RUN, STOP, WARM_SECONDS, Worker, WorkerLost, WorkerPo
 POLL_SECONDS = 0.1  # how often a waiting thread looks again at its job and its worker
 KEEP_SECONDS = 600.0  # a finished job's results stay this long at least, for its page's exports...
 KEEP_BYTES = 512 * 2**20  # ...unless the jobs kept would hold more than this (oldest go first)
+WATCHERS_PER_JOB = 20  # pages other than its own that may stream one job at once...
+WATCHERS = 100  # ...and all jobs together: each stream polls, and 3,000 slowed every page to 30 s
 
 
 class QueueFull(Exception):
@@ -100,6 +102,7 @@ class JobManager:
         self.keep_seconds, self.keep_bytes = keep_seconds, keep_bytes  # finished jobs kept for exports
         self.jobs: dict[str, Job] = {}
         self.waiting: list[str] = []
+        self.watchers: dict[str, int] = {}  # job id -> streams open by pages other than its own
         self.lock = threading.Lock()
 
     def start(self) -> None:
@@ -118,6 +121,23 @@ class JobManager:
             self._forget_old()
         self.threads.submit(self._run, job)
         return job
+
+    def room_to_watch(self, job: Job) -> bool:
+        """Whether one more page may watch the job, within both caps."""
+        with self.lock:
+            return self.watchers.get(job.id, 0) < WATCHERS_PER_JOB and sum(self.watchers.values()) < WATCHERS
+
+    def watch(self, job: Job) -> None:
+        """One more watcher of the job; ``unwatch`` when it leaves."""
+        with self.lock:
+            self.watchers[job.id] = self.watchers.get(job.id, 0) + 1
+
+    def unwatch(self, job: Job) -> None:
+        """One watcher of the job has gone."""
+        with self.lock:
+            self.watchers[job.id] -= 1
+            if not self.watchers[job.id]:
+                del self.watchers[job.id]
 
     def get(self, job_id: str) -> Job | None:
         """The job with this id, if it is still kept."""

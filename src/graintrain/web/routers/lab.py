@@ -142,11 +142,15 @@ async def events(request: Request, token: str = "", job: Job = Depends(get_job),
     error or stopped. Anyone may watch; when the page that started the job (its token) goes away,
     the job stops."""
     owner = secrets.compare_digest(token.encode("utf-8", "replace"), job.token.encode())
-
+    if not owner and not jobs.room_to_watch(job):  # the page that started it is never turned away
+        raise HTTPException(status_code=429, detail="this job, or the server, has as many watchers as "
+                                                    "it takes; try again shortly")
     heartbeat = request.app.state.settings.heartbeat_seconds
 
     async def stream():
         sent, ended, quiet_since = 0, False, time.monotonic()
+        if not owner:  # counted once streaming, so that a stream that never starts is never counted
+            jobs.watch(job)
         try:
             while not ended:
                 if await request.is_disconnected():
@@ -166,6 +170,8 @@ async def events(request: Request, token: str = "", job: Job = Depends(get_job),
         finally:  # also reached when the server cancels the stream because the client left
             if not ended and owner:
                 jobs.stop(job, "the page that started it went away")
+            if not owner:
+                jobs.unwatch(job)
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
