@@ -262,3 +262,53 @@ def test_no_process_outlives_serve_or_build_killed_while_its_pool_starts(tmp_pat
             time.sleep(0.2)
     finally:
         subprocess.run(["pkill", "-KILL", "-g", str(started.pid)])
+
+
+def test_sigterm_ends_serve_within_two_seconds_with_lab_jobs_open(tmp_path):
+    # uvicorn waited for every open response before the lab's own shutdown, and a lab page's event
+    # stream stays open while its job trains: SIGTERM took 57 s to stop serve with a page open, and
+    # 117 s with a queued job watched. Now the jobs end at once, as stopped, and serve leaves.
+    import threading
+    import time
+    import httpx
+    from conftest import free_port, wait_for
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    exe = os.path.join(os.path.dirname(sys.executable), "graintrain")
+    server = subprocess.Popen([exe, "serve", "--port", str(port), "--cache", str(tmp_path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    last: dict[str, dict] = {}
+
+    def follow(client, job, token):
+        query = f"?token={token}" if token else ""
+        with client.stream("GET", f"/api/jobs/{job}/events{query}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    last[job] = json.loads(line[6:])
+    try:
+        wait_for(f"{url}/index.html", seconds=60)
+        long = dict(model="mlp", dataset="switchboard", hidden=[64, 64], optimizer="adam", steps=20_000)
+        with httpx.Client(base_url=url, timeout=30) as client:
+            jobs = [client.post("/api/jobs", json=long).json() for _ in range(os.cpu_count() + 1)]
+            readers = [threading.Thread(target=follow, args=(client, j["id"], j["token"] if i == 0 else None),
+                                        daemon=True) for i, j in enumerate(jobs)]
+            for reader in readers:
+                reader.start()
+            deadline = time.monotonic() + 60
+            while client.get(f"/api/jobs/{jobs[0]['id']}").json()["status"] != "running":
+                assert time.monotonic() < deadline, "the first job never started"
+                time.sleep(0.1)
+            assert client.get(f"/api/jobs/{jobs[-1]['id']}").json()["status"] == "queued"
+            os.killpg(server.pid, signal.SIGTERM)
+            began = time.monotonic()
+            server.wait(timeout=30)
+            took = time.monotonic() - began
+            for reader in readers:
+                reader.join(timeout=5)
+        assert took < 2, f"serve took {took:.1f} s to stop"
+        assert {j["id"]: (last[j["id"]]["type"], last[j["id"]].get("message")) for j in jobs} == {
+            j["id"]: ("stopped", "the server is shutting down") for j in jobs}
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)

@@ -173,10 +173,15 @@ class JobManager:
                 job.status = "running"
                 job.events.append({"type": "resumed"})
 
+    def stop_all(self, reason: str) -> None:
+        """Stop every job that has not ended."""
+        for job in list(self.jobs.values()):
+            if not job.finished:
+                self.stop(job, reason)
+
     def shutdown(self) -> None:
         """Stop every job, wait for the threads, and end the processes, so none is left behind."""
-        for job in list(self.jobs.values()):
-            self.stop(job, "the server is shutting down")
+        self.stop_all("the server is shutting down")
         self.threads.shutdown(wait=True, cancel_futures=True)
         if self.own_pool:
             self.pool.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import multiprocessing
+import os
 import queue
 import signal
 import threading
@@ -54,9 +55,14 @@ class WorkerLost(Exception):
     """A worker died, or stopped answering; the message says which."""
 
 
-def _serve(conn: Connection, control) -> None:
+def _serve(conn: Connection, control, parent: int) -> None:
     """A worker's life: say it is warm, then train each job the server sends until it sends None."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group; the server ends us
+    # Ctrl+C, and SIGTERM from a service manager, reach the whole group: the server ends its jobs
+    # as stopped, then us. Should it die without a word, we end with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    from ..study.runner import _die_with_parent
+    _die_with_parent(parent)
     torch.set_num_threads(1)  # one process per core; one thread also keeps runs repeatable
     gc.freeze()  # what the imports made lives as long as the worker: collections after each job skip it
     try:
@@ -127,7 +133,7 @@ class Worker:
     def __init__(self) -> None:
         self.control = SPAWN.RawValue("b", RUN)
         self.conn, theirs = SPAWN.Pipe()
-        self.process = SPAWN.Process(target=_serve, args=(theirs, self.control), daemon=True,
+        self.process = SPAWN.Process(target=_serve, args=(theirs, self.control, os.getpid()), daemon=True,
                                      name="graintrain-worker")
         self.process.start()
         theirs.close()  # the worker holds the only other end, so its death reads as end of file
@@ -170,12 +176,11 @@ class Worker:
 
     def end(self) -> None:
         """End the process now and wait until it has gone."""
-        self.process.terminate()
-        self.process.join(timeout=2)
-        if self.process.is_alive():  # SIGTERM cannot reach a stopped process; SIGKILL can
+        self.conn.close()  # a worker between jobs reads the end of its pipe, and leaves (it ignores SIGTERM)
+        self.process.join(timeout=1)
+        if self.process.is_alive():  # one that cannot read it (stopped, or hung) ends by SIGKILL
             self.process.kill()
             self.process.join()
-        self.conn.close()
 
 
 class WorkerPool:
