@@ -10,8 +10,8 @@ __version__ = "0.8.0"  # part of every cache key: bump it when any trained numbe
 _FROM = {
     "datasets": ("DATASETS", "GRAINS", "Dataset", "Grain", "Split", "make_dataset"),
     "options": ("Option", "OptionError"),
-    "metrics": ("Match", "accuracy", "gate_accuracy", "least_squares_optimum", "match_experts",
-                "midpoint_mse", "mse", "slope_error"),
+    "metrics": ("Match", "accuracy", "expert_errors", "gate_accuracy", "least_squares_optimum", "look_alikes",
+                "match_experts", "midpoint_mse", "mse", "slope_error"),
     "models": ("MODELS", "ModelSpec", "hand_set", "make_model", "num_parameters", "Attention",
                "Classifier", "CNN", "CnnMlp", "CrossAttention", "Line", "MLP", "Pipeline", "Plane",
                "ReluSwitch", "SigmaPi"),

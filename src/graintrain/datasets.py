@@ -154,6 +154,20 @@ SWITCHBOARD_OPTIONS = (
 )
 
 
+# The photos' options: photos.grain_photos takes its defaults from here.
+PHOTO_OPTIONS = (
+    Option("darkness", "floats", None, "meter readings from 0 to 1 for white, round-white, brown and half-bran "
+           "rice, as many as there are grains (default: each grain's own)", low=0.0, high=1.0, most=4),
+    Option("grains", "int", 3, "grains photographed: 2 the two white rices, 3 adds brown rice, 4 half-bran rice",
+           low=2, high=4),
+    Option("look", "floats", (5.0, 4.0), "round white rice's half-length,half-width in pixels of a 24-pixel "
+           "photo (white rice is 8,2.8)", low=1.0, high=10.0, length=2, label="look-alike's shape"),
+    Option("lighting", "float", 1.0, "how far each photo's brightness, light gradient, tint and pixel noise "
+           "stray: 0 not at all, 1 the default, 2 twice as far", low=0.0, high=3.0),
+    Option("size", "int", 24, "photo width and height in pixels; the grains scale with it", low=8, high=64,
+           label="photo size"),
+)
+
 
 def _context_length(default: int, help: str) -> Option:
     """The context length m, one bound for both kinds of card."""
@@ -184,8 +198,8 @@ DATASETS: dict[str, DatasetSpec] = {
     "three-grains": DatasetSpec("grains:three_grains", "white, brown and the franken-grain (d=0.95, 1 cup)",
                                 (_darkness(3, "white, brown, franken"),)),
     "curve": DatasetSpec("grains:curve", "one made-up grain whose water bends: x²/2 cups for x cups"),
-    "grain-photos": DatasetSpec("photos:grain_photos", "white, round white and brown rice, each with a 24×24 photo",
-                                (_darkness(3, "white, round-white, brown"),), photos=True),
+    "grain-photos": DatasetSpec("photos:grain_photos", "white, round white and brown rice (half-bran too with "
+                                "--grains 4), each with a photo of its grain", PHOTO_OPTIONS, photos=True),
     "switchboard": DatasetSpec("switchboard:switchboard", "K random lines; a selector z picks one by its region",
                                SWITCHBOARD_OPTIONS),
     "recipe-cards": DatasetSpec("cards:recipe_cards", "each point a task: m measured pairs of a grain of fresh "

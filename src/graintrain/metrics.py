@@ -112,15 +112,51 @@ def slope_error(model: nn.Module, data: Dataset) -> float:
     return sum(errors) / len(errors)
 
 
+def _gated(model: nn.Module) -> None:
+    """ValueError, naming the model, unless it has a gate over linear experts to judge."""
+    if not (hasattr(model, "experts") and isinstance(getattr(model, "value", None), nn.Linear)):
+        raise ValueError(f"{type(model).__name__} has no gate over linear experts to judge; "
+                         "gate_accuracy and expert_errors read attention models (attention, cross-attention)")
+
+
 @torch.no_grad()
 def gate_accuracy(model: nn.Module, dataset: Dataset, data: Split) -> float:
-    """The fraction of points whose largest attention weight falls on their own class's expert
-    (a class left without an expert, when there are fewer experts than classes, counts as a miss)."""
+    """The fraction of points whose largest attention weight falls on an expert of their own class:
+    the one matched to it (match_experts), or a spare expert, left out of the match when there are
+    more experts than classes, whose line is closest to the class's. A class left without an
+    expert, when there are fewer experts than classes, counts as a miss."""
+    _gated(model)
     match = match_experts(model, dataset)
-    expert = torch.full((dataset.num_classes,), -1)  # (C,)
-    expert[match.classes] = torch.tensor(match.expert)
+    slopes, intercepts = model.value.weight.detach()[:, 0], model.value.bias.detach()  # (K,)
+    cost = torch.maximum((slopes[:, None] - dataset.slopes[None]).abs(),
+                         (intercepts[:, None] - dataset.intercepts[None]).abs())  # (K, C)
+    grain = cost.argmin(1)  # (K,) a spare expert serves the class whose line is closest
+    grain[match.expert] = torch.tensor(match.classes)
     model(data.x, data.selector(model))
-    return (model.weights.argmax(-1) == expert[data.label]).float().mean().item()
+    return (grain[model.weights.argmax(-1)] == data.label).float().mean().item()
+
+
+@torch.no_grad()
+def expert_errors(model: nn.Module, dataset: Dataset, data: Split) -> dict[int, float]:
+    """Each expert judged on the points its gate gives it (its largest weight): the mean
+    |its slope − the true slope of each point's own class|, by expert; an expert that gets no
+    point is left out. A gate that hands a grain to the wrong expert shows here, where a slope
+    matched to the true lines alone would not."""
+    _gated(model)
+    model(data.x, data.selector(model))
+    chosen = model.weights.argmax(-1)  # (n,)
+    miss = (model.value.weight.detach()[chosen, 0] - dataset.slopes[data.label]).abs()  # (n,)
+    return {e: miss[chosen == e].mean().item() for e in chosen.unique().tolist()}
+
+
+def look_alikes(dataset: Dataset) -> list[int]:
+    """The classes the darkness meter cannot tell from another: those whose training readings
+    overlap another class's, read from the data."""
+    z, label = dataset.train.z, dataset.train.label
+    low = torch.stack([z[label == k].min() for k in range(dataset.num_classes)])  # (C,)
+    high = torch.stack([z[label == k].max() for k in range(dataset.num_classes)])  # (C,)
+    overlap = (low[:, None] <= high[None]) & (low[None] <= high[:, None])  # (C, C)
+    return (overlap.sum(1) > 1).nonzero().flatten().tolist()  # each overlaps itself and another
 
 
 def evaluate(model: nn.Module, data: Dataset) -> dict:

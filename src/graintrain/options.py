@@ -138,8 +138,9 @@ def check_options(registry: dict, entry: str, given: dict, what: str) -> dict:
     for key in given:
         if key not in declared:
             who = takers(registry, key)
-            where = f"applies to {', '.join(who)}" if who else f"is no {what} option"
-            raise OptionError(key, f"{where}, not to {entry}")
+            takes = f"it takes {', '.join(declared)}" if declared else "it takes no options"
+            where = f"applies to {', '.join(who)}, not to {entry}" if who else f"is not an option of {what} {entry}"
+            raise OptionError(key, f"{where} ({takes})")
     return {k: declared[k].check(v) for k, v in given.items() if v is not None}
 
 

@@ -4,7 +4,8 @@ Each grain has a look: a colour (its darkness), a shape (the two half-axes of an
 and a texture (how many dark bran speckles cover it). Every photo moves, turns and resizes its
 grain, lights it unevenly and adds pixel noise, so no two photos of one grain are alike. Two grains
 here share a colour but not a shape: white rice, long and thin, and round white rice, short and
-plump, which a darkness meter cannot tell apart and a camera can.
+plump (or any shape the look option gives it), which a darkness meter cannot tell apart and a
+camera can.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .datasets import GRAINS, Dataset
+from .datasets import DATASETS, GRAINS, Dataset
 from .grains import _grains
 
-SIZE = 24  # photos are SIZE × SIZE pixels, 3 colour channels from 0 to 1
 PALE = torch.tensor([0.95, 0.93, 0.86])  # the colour of a grain of darkness 0
 DARK = torch.tensor([0.30, 0.17, 0.07])  # ... and of darkness 1; darkness mixes the two
 TRAY = torch.tensor([0.16, 0.20, 0.28])  # the background the grain lies on
-PIXEL_NOISE = 0.03  # standard deviation of each pixel's noise
+# How far each photo strays at lighting 1; the lighting option scales all four.
+LIGHT, SLANT, TINT, PIXEL_NOISE = 0.2, 0.15, 0.04, 0.03  # brightness 1 ± LIGHT, gradient, colour, noise sd
+DRAWN_AT = 24  # the photo size the looks' pixels are given at; other sizes scale them
 
 
 @dataclass(frozen=True)
@@ -42,29 +44,30 @@ LOOKS = {
     "half-bran": Look(8.0, 2.8, 0.12),
     "franken": Look(6.0, 3.5, 0.4),
 }
-PHOTO_GRAINS = ["white", "round-white", "brown"]  # the grains of the grain-photos dataset
+PHOTO_GRAINS = ["white", "round-white", "brown", "half-bran"]  # the grains option takes the first 2 to 4
 
 
-def draw(grains: list[str], darkness: list[float], label: Tensor, gen: torch.Generator,
-         size: int = SIZE) -> Tensor:
+def draw(grains: list[str], darkness: list[float], label: Tensor, gen: torch.Generator, size: int,
+         lighting: float = 1.0, looks: dict[str, Look] = LOOKS) -> Tensor:
     """One photo per label, (n, 3, size, size): grain label[i] is grains[label[i]], coloured by its
-    darkness, placed, turned, scaled, lit and noised at random by ``gen``."""
+    darkness, placed, turned, scaled, lit and noised at random by ``gen``; ``lighting`` scales how
+    far the light, its gradient, its tint and the pixel noise stray."""
     n = len(label)
-    look = [LOOKS[g] for g in grains]
+    look = [looks[g] for g in grains]
     length = torch.tensor([lk.length for lk in look])[label]  # (n,)
     width = torch.tensor([lk.width for lk in look])[label]  # (n,)
     speckles = torch.tensor([lk.speckles for lk in look])[label]  # (n,)
     colour = PALE + torch.tensor(darkness)[label, None] * (DARK - PALE)  # (n, 3)
 
-    def uniform(low: float, high: float, *shape: int) -> Tensor:
-        return torch.empty(n, *shape).uniform_(low, high, generator=gen)
+    def uniform(spread: float, *shape: int, middle: float = 0.0) -> Tensor:
+        return torch.empty(n, *shape).uniform_(middle - spread, middle + spread, generator=gen)
 
-    centre = uniform(-0.12 * size, 0.12 * size, 2)  # (n, 2) where the grain lies, in pixels
-    turn = uniform(0, math.pi)  # (n,) its angle
-    scale = uniform(0.85, 1.15) * size / 24  # (n,) its size
-    light = uniform(0.8, 1.2)  # (n,) the overall brightness
-    slant = uniform(-0.15, 0.15, 2)  # (n, 2) a brightness gradient across the photo
-    tint = uniform(-0.04, 0.04, 3)  # (n, 3) the light's colour
+    centre = uniform(0.12 * size, 2)  # (n, 2) where the grain lies, in pixels
+    turn = uniform(math.pi / 2, middle=math.pi / 2)  # (n,) its angle
+    scale = uniform(0.15, middle=1.0) * size / DRAWN_AT  # (n,) its size
+    light = uniform(LIGHT * lighting, middle=1.0)  # (n,) the overall brightness
+    slant = uniform(SLANT * lighting, 2)  # (n, 2) a brightness gradient across the photo
+    tint = uniform(TINT * lighting, 3)  # (n, 3) the light's colour
 
     grid = torch.arange(size) - (size - 1) / 2  # (S,) pixel centres around the middle
     v, u = torch.meshgrid(grid, grid, indexing="ij")  # (S, S) rows, columns
@@ -81,18 +84,21 @@ def draw(grains: list[str], darkness: list[float], label: Tensor, gen: torch.Gen
     photo = inside[:, None] * surface + (1 - inside[:, None]) * TRAY[:, None, None]  # (n, 3, S, S)
     shade = light[:, None, None] + (slant[:, :1, None] * u + slant[:, 1:, None] * v) / size  # (n, S, S)
     photo = photo * shade[:, None] * (1 + tint[:, :, None, None])  # (n, 3, S, S)
-    photo = photo + PIXEL_NOISE * torch.randn(n, 3, size, size, generator=gen)  # (n, 3, S, S)
+    photo = photo + PIXEL_NOISE * lighting * torch.randn(n, 3, size, size, generator=gen)  # (n, 3, S, S)
     return photo.clamp(0.0, 1.0)
 
 
-def grain_photos(n: int = 360, noise: float = 0.1, seed: int = 0,
-                 darkness: tuple[float, ...] | None = None) -> Dataset:
+def grain_photos(n: int = 360, noise: float = 0.1, seed: int = 0, **options) -> Dataset:
     """White rice (long), round white rice (short, same colour, 1.5 cups) and brown rice
-    (speckled), each point with a photo of its grain; darkness sets each grain's colour and reading."""
-    data = _grains(PHOTO_GRAINS, PHOTO_GRAINS, n, noise, seed, "grain-photos", darkness)
-    shades = list(data.options.get("darkness", [])) or [GRAINS[g].darkness for g in data.classes]
+    (speckled), and with grains=4 half-bran rice, each point with a photo of its grain. The options
+    (darkness, grains, look, lighting, size) default to their declarations in datasets.DATASETS."""
+    given = {o.name: o.default for o in DATASETS["grain-photos"].options} | options
+    grains = PHOTO_GRAINS[:given["grains"]]
+    data = _grains(grains, grains, n, noise, seed, "grain-photos", given["darkness"])
+    shades = list(given["darkness"] or [GRAINS[g].darkness for g in grains])
+    looks = LOOKS | {"round-white": Look(*given["look"], LOOKS["round-white"].speckles)}
     gen = torch.Generator().manual_seed(seed + 2**20)  # its own draws: the meter's points stay as they were
-    train, test = (dataclasses.replace(s, photo=draw(list(data.classes), shades, s.label, gen))
+    train, test = (dataclasses.replace(s, photo=draw(grains, shades, s.label, gen, given["size"],
+                                                     given["lighting"], looks))
                    for s in (data.train, data.test))
     return dataclasses.replace(data, train=train, test=test)
-
