@@ -105,7 +105,7 @@ def test_the_lab_loss_curve_labels_each_log_tick_with_its_value(browser, app_url
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{app_url}/lab?model=line&dataset=white")
+    page.goto(f"{app_url}/lab?model=line&dataset=white", referer=f"{app_url}/index.html")
     page.wait_for_function("document.body.dataset.job === 'done'", timeout=60000)
     plot = page.locator("[data-plot=loss]")
     assert page.evaluate("document.querySelector('[data-plot=loss]')._fullLayout.yaxis.type") == "log"

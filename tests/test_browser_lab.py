@@ -165,3 +165,22 @@ def test_a_preview_still_on_its_way_does_not_cover_a_finished_run(browser, app_u
     lines = page.evaluate("document.querySelector('[data-plot=fit]')._fullData.filter(t => t.mode === 'lines').length")
     assert lines == 3 and errors == []
     page.close()
+
+
+def test_a_permalink_from_another_site_fills_the_form_and_waits(browser, app_url):  # noqa: F811
+    """A link on another site (or a frame of it) started training here at once. Followed from
+    elsewhere it now only fills the form; the reader starts the run."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{app_url}/lab?model=line&dataset=white&steps=50", referer="http://evil.example/page.html")
+    page.wait_for_function("document.body.dataset.ready === 'true'")
+    time.sleep(1)
+    assert page.evaluate("document.body.dataset.job") in (None, "")  # nothing started
+    assert page.locator("select[name=model]").input_value() == "line"
+    assert "press Train" in page.locator(".status").inner_text()
+    page.click("button[type=submit]")
+    page.wait_for_function("document.body.dataset.job === 'done'", timeout=60000)
+    assert errors == []
+    page.close()

@@ -312,3 +312,30 @@ def test_sigterm_ends_serve_within_two_seconds_with_lab_jobs_open(tmp_path):
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
+
+
+def test_serve_on_ipv6_loopback_answers_at_the_address_it_prints(tmp_path):
+    # --host ::1 printed http://[::1]:port/, whose every request got 400 "Invalid host header":
+    # the Host header names the address in brackets.
+    import re
+    import time
+    import urllib.request
+    from conftest import free_port
+    port = free_port()
+    exe = os.path.join(os.path.dirname(sys.executable), "graintrain")
+    server = subprocess.Popen([exe, "serve", "--host", "::1", "--port", str(port), "--cache", str(tmp_path)],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        address = re.search(r"http://\S+/", server.stdout.readline()).group(0)
+        assert address == f"http://[::1]:{port}/"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{address}index.html", timeout=2) as answer:
+                    assert answer.status == 200
+                    break
+            except urllib.error.URLError as e:
+                assert time.monotonic() < deadline and "Invalid host" not in str(e), e
+                time.sleep(0.2)
+    finally:
+        os.killpg(server.pid, signal.SIGKILL)

@@ -4,6 +4,7 @@ Streams are read from a real uvicorn server on loopback with httpx, as a browser
 """
 
 import io
+import json
 import multiprocessing
 import os
 import signal
@@ -399,3 +400,30 @@ def test_watchers_are_capped_but_never_the_page_that_started_the_job(lab):
     while lab[1].state.jobs.watchers:
         assert time.monotonic() < deadline, lab[1].state.jobs.watchers
         time.sleep(0.05)
+
+
+def test_only_this_servers_own_pages_may_start_jobs(lab):
+    """A page on another site queued jobs here: a text/plain POST with Origin http://evil.example
+    got 202, no-cors fetches queued five, and a lab permalink in an <iframe> started one. Now the
+    settings must come as JSON (415), a request naming another origin or saying cross-site is
+    refused (403), and every page forbids frames elsewhere and scripts from elsewhere."""
+    client, _ = lab
+    settings = {"model": "line", "dataset": "white", "steps": 1}
+    text = client.post("/api/jobs", content=json.dumps(settings), headers={"Content-Type": "text/plain"})
+    assert text.status_code == 415 and "JSON" in text.json()["detail"]
+    for headers in ({"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        for method, path in (("POST", "/api/jobs"), ("POST", "/api/preview"), ("DELETE", "/api/jobs/x")):
+            refused = client.request(method, path, json=settings, headers=headers)
+            assert refused.status_code == 403 and "another site" in refused.json()["detail"], (method, path)
+    base = str(client.base_url).rstrip("/")
+    ours = client.post("/api/jobs", json=settings, headers={"Origin": base, "Sec-Fetch-Site": "same-origin"})
+    assert ours.status_code == 202
+    TOKENS[ours.json()["id"]] = ours.json()["token"]
+    events(client, ours.json()["id"])
+    for path in ("/index.html", "/lab.html", "/api/registry"):
+        answer = client.get(path)
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+        assert "script-src 'self';" in answer.headers["content-security-policy"]
+    head = client.head("/index.html")  # answered 405 before
+    assert head.status_code == 200 and head.content == b""

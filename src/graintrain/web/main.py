@@ -21,6 +21,22 @@ from ..assets import PLOTLY_JS
 from ..article.site import Site
 
 
+# Scripts and styles from this server only (Plotly sets styles inline), and no frames of it elsewhere.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+       "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+PAGE_HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"}
+
+
+def _same_site(request: Request) -> bool:
+    """Whether a request that changes something comes from this server's own pages (or from no
+    page at all: a script or curl sends no Origin)."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return False
+    origin = request.headers.get("origin")
+    return origin is None or origin.split("://", 1)[-1] == request.headers.get("host")
+
+
 def create_app(settings: Settings, site: Site, pool: WorkerPool | None = None) -> FastAPI:
     """The graintrain web app for a built site; its lab trains in ``pool`` if given (the tests
     share one), else in worker processes of its own, ended with the server."""
@@ -41,6 +57,18 @@ def create_app(settings: Settings, site: Site, pool: WorkerPool | None = None) -
     app.state.settings = settings
     app.state.site = site
     app.state.jobs = jobs
+
+    @app.middleware("http")
+    async def same_site_only(request: Request, call_next):
+        # A page on another site may send the lab a form or a no-cors fetch, which a browser sends
+        # without asking: such a request names its page's origin (or says "cross-site"), and is
+        # refused before it can start a job. Pages are never drawn inside another site's frame.
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not _same_site(request):
+            return JSONResponse({"detail": "a page on another site may not control this server"},
+                                status_code=403)
+        response = await call_next(request)
+        response.headers.update(PAGE_HEADERS)
+        return response
 
     @app.middleware("http")
     async def refuse_huge_bodies(request: Request, call_next):

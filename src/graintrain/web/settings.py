@@ -39,7 +39,8 @@ class Settings(BaseModel):
         """Host headers the server answers. On loopback only its own names, so that a web page
         elsewhere cannot reach it through DNS rebinding; any, once --host exposes it."""
         loopback = {"127.0.0.1", "localhost", "::1"}
-        return sorted(loopback) if self.host in loopback else ["*"]
+        # A Host header names an IPv6 address in brackets ("[::1]:8000"), as Starlette keeps it.
+        return sorted(loopback | {"[::1]"}) if self.host in loopback else ["*"]
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":

@@ -181,7 +181,12 @@ async function init() {
   wirePlots();
   addPresets(registry);
   const params = new URLSearchParams(location.search);
-  const linked = params.has("model") && params.get("dataset") !== "upload";  // a permalink trains at once
+  // A permalink trains at once when it was followed from this site's own pages (a figure's lab
+  // link); from anywhere else it fills the form and waits for Train, so that no other site can
+  // spend this server's cores by linking to it.
+  const ours = document.referrer !== "" && new URL(document.referrer).origin === location.origin;
+  const linked = params.has("model") && params.get("dataset") !== "upload";
+  const started = linked && ours;
   readURL();
   showRelevantFields();
   showPreset();
@@ -208,8 +213,9 @@ async function init() {
     await fetch(own(`/${paused ? "resume" : "pause"}`), { method: "POST" });
   });
   document.body.dataset.ready = "true";
-  if (linked) form.requestSubmit();
+  if (started) form.requestSubmit();
   else preview();
+  if (linked && !started) say("These settings came from a link: press Train to run them.");
 }
 
 // No server: the form shows each replayed run's settings, and only the runs behind the article's

@@ -15,12 +15,12 @@ def get_site(request: Request) -> Site:
     return request.app.state.site
 
 
-@router.get("/", include_in_schema=False)
+@router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
 def home() -> RedirectResponse:
     return RedirectResponse("index.html")
 
 
-@router.get("/{page}.html", response_class=HTMLResponse)
+@router.api_route("/{page}.html", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def page(page: str, site: Site = Depends(get_site)) -> HTMLResponse:
     """A chapter, the contents page, or the 404 page."""
     text = site.page(f"{page}.html")

@@ -99,6 +99,9 @@ SETTINGS_BODY = {"requestBody": {"required": True, "content": {"application/json
 async def read_settings(request: Request) -> JobSettings:
     """The body as lab settings. Pydantic's own JSON parser names the field of a number out of
     range or not finite, which Python's json module would pass on or refuse without a name."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":  # a form or text/plain is what another site's page can send unasked
+        raise HTTPException(status_code=415, detail="send the settings as JSON (Content-Type: application/json)")
     body = await read_body(request)
     try:
         return await run_in_threadpool(JobSettings.model_validate_json, body)
