@@ -109,11 +109,19 @@ class JobManager:
         """Start the worker processes; they import PyTorch in the background, while the server answers."""
         self.pool.start()
 
+    def check_room(self) -> None:
+        """QueueFull if no job could join the queue now: asked before a job's settings are read."""
+        with self.lock:
+            self._room()
+
+    def _room(self) -> None:
+        if len(self.waiting) >= self.queue_limit:
+            raise QueueFull(f"{len(self.waiting)} jobs are already waiting; try again shortly")
+
     def submit(self, settings: JobSettings) -> Job:
         """Queue a job, or raise QueueFull."""
         with self.lock:
-            if len(self.waiting) >= self.queue_limit:
-                raise QueueFull(f"{len(self.waiting)} jobs are already waiting; try again shortly")
+            self._room()
             job = Job(uuid.uuid4().hex[:12], settings)
             self.jobs[job.id] = job
             self.waiting.append(job.id)

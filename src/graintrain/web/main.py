@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import asynccontextmanager
 from importlib import resources
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings, site: Site, pool: WorkerPool | None = None) -
     app.state.settings = settings
     app.state.site = site
     app.state.jobs = jobs
+    app.state.previews = threading.BoundedSemaphore(settings.workers)  # previews making data at once
 
     @app.middleware("http")
     async def same_site_only(request: Request, call_next):

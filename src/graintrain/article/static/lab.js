@@ -274,9 +274,11 @@ async function preview() {
     const response = await fetch("api/preview", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(settings(uploaded)) });
     const body = await response.json();
     if (mine !== previewing) return;  // a run (or a newer preview) began meanwhile
+    if (response.status === 429) { schedulePreview(); return; }  // the server is busy drawing others: again shortly
     if (!response.ok) { fail(explain(body.detail)); return; }
     fail("");
     showData(body.points, body.classes);
+    if (body.sample_of) say(`Showing ${body.points.x.length.toLocaleString("en")} points made the same way as the ${body.sample_of.toLocaleString("en")} a run trains on.`);
     document.body.dataset.preview = String(body.points.x.length);
   } catch { /* the form still trains; the preview is only a courtesy */ }
 }

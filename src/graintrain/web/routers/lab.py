@@ -22,6 +22,7 @@ from ..jobs import Job, JobManager, JobSettings, QueueFull, points, state_dict_b
 
 router = APIRouter(prefix="/api", tags=["lab"])
 POLL_SECONDS = 0.02  # how often the stream looks for new events
+PREVIEW_POINTS = 2000  # a preview of more points shows a sample of this many, made the same way
 
 
 def get_jobs(request: Request) -> JobManager:
@@ -115,9 +116,9 @@ async def read_settings(request: Request) -> JobSettings:
 async def start(request: Request, jobs: JobManager = Depends(get_jobs)) -> dict:
     """Queue a training job. Answers 202 with its id and the token that controls it; 422 naming
     the field and why; 429 when the queue is full."""
-    settings = await read_settings(request)
     try:
-        job = jobs.submit(settings)
+        jobs.check_room()  # before the settings are read: a full queue answers at once, at no cost
+        job = jobs.submit(await read_settings(request))
     except QueueFull as full:
         raise HTTPException(status_code=429, detail=str(full)) from None
     return {"id": job.id, "token": job.token, "events": f"/api/jobs/{job.id}/events?token={job.token}"}
@@ -126,9 +127,20 @@ async def start(request: Request, jobs: JobManager = Depends(get_jobs)) -> dict:
 @router.post("/preview", openapi_extra=SETTINGS_BODY)
 async def preview(request: Request) -> dict:
     """The training points the settings would train on, for the page to show before training."""
-    settings = await read_settings(request)
-    data = await run_in_threadpool(settings.data)
-    return {"dataset": data.name, "classes": list(data.classes), "points": points(data)}
+    previews = request.app.state.previews
+    if not previews.acquire(blocking=False):  # making data costs memory: as many at once as workers
+        raise HTTPException(status_code=429, detail="the server is drawing other previews; try again shortly")
+    try:
+        settings = await read_settings(request)
+        # A large dataset is shown by a sample made the same way (its seed and options), so that
+        # a preview costs the server no more than a default-sized dataset does.
+        asked = settings.n
+        shown = settings if not asked or asked <= PREVIEW_POINTS else settings.model_copy(update={"n": PREVIEW_POINTS})
+        data = await run_in_threadpool(shown.data)
+        return {"dataset": data.name, "classes": list(data.classes), "points": points(data),
+                "sample_of": asked if shown is not settings else None}
+    finally:
+        previews.release()
 
 
 @router.get("/jobs/{job_id}")
