@@ -427,3 +427,21 @@ def test_only_this_servers_own_pages_may_start_jobs(lab):
         assert "script-src 'self';" in answer.headers["content-security-policy"]
     head = client.head("/index.html")  # answered 405 before
     assert head.status_code == 200 and head.content == b""
+
+
+def test_a_body_of_many_strangers_gets_a_short_answer_at_once(lab):
+    """A body with 200,000 unknown keys got an 18 MB 422 after 6 s, holding others up 2.5 s. Now
+    the strangers are named at once, and any answer lists at most 20 errors and a count."""
+    client, _ = lab
+    body = {"model": "line", "dataset": "white", **{f"k{i}": i for i in range(150_000)}}  # 2.4 MB, within the body limit
+    began = time.perf_counter()
+    answer = client.post("/api/jobs", json=body)
+    took = time.perf_counter() - began
+    detail = answer.json()["detail"]
+    assert answer.status_code == 422 and len(answer.content) < 5_000, len(answer.content)
+    assert len(detail) == 21 and detail[-1]["msg"] == "and 149,980 more errors like these"
+    assert detail[0] == {"loc": ["body", "k0"], "msg": "is no setting of a run", "type": "extra_forbidden"}
+    assert took < 3, took
+    many = client.post("/api/jobs", json={"model": "line", "dataset": "white", "lr": "x", "steps": "y",
+                                         "seed": [1], "n": -1, "noise": "z", "restarts": "w"})
+    assert many.status_code == 422 and 1 < len(many.json()["detail"]) <= 21

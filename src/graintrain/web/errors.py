@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 MAX_MESSAGE = 300  # characters of one error message
+MAX_ERRORS = 20  # errors listed in one answer; a body with 200,000 wrong keys got an 18 MB answer
 _AT = re.compile(r"line (\d+) column (\d+)")
 _KEY = re.compile(r'"([A-Za-z_][\w]{0,40})"\s*:')
 
@@ -46,6 +47,10 @@ def plain(errors: list[dict], body: bytes = b"") -> list[dict]:
         if e.get("type") == "json_invalid" and (key := field_at(body, str(e.get("msg", "")))):
             loc.append(key)
         out.append({"loc": loc, "msg": safe(e.get("msg", "")), "type": safe(e.get("type", ""), 60)})
+        if len(out) == MAX_ERRORS and len(errors) > MAX_ERRORS:
+            out.append({"loc": [], "msg": f"and {len(errors) - MAX_ERRORS:,} more errors like these",
+                        "type": "too_many_errors"})
+            break
     return out
 
 

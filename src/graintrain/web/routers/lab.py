@@ -105,6 +105,15 @@ async def read_settings(request: Request) -> JobSettings:
         raise HTTPException(status_code=415, detail="send the settings as JSON (Content-Type: application/json)")
     body = await read_body(request)
     try:
+        given = json.loads(body)
+    except ValueError:  # not JSON: pydantic says where and why
+        given = None
+    unknown = set(given) - set(JobSettings.model_fields) if isinstance(given, dict) else set()
+    if unknown:  # named at once: pydantic would check every field and list each stranger
+        refused = RequestValidationError([{"loc": ("body", name), "msg": "is no setting of a run",
+                                           "type": "extra_forbidden"} for name in sorted(unknown)])
+        raise refused
+    try:
         return await run_in_threadpool(JobSettings.model_validate_json, body)
     except ValidationError as err:
         refused = RequestValidationError([e | {"loc": ("body", *e["loc"])} for e in err.errors()])
