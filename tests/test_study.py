@@ -1,6 +1,7 @@
 """The switchboard study: matched sizes, the faithfulness measure, its outputs, and resuming."""
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -213,3 +214,30 @@ def test_a_study_out_under_the_home_folder_is_written_there(tmp_path, monkeypatc
     assert main(["study", "--lines", "2", "--seeds", "1", "--out", "~/x", "--json"]) == 0
     assert {p.name for p in (tmp_path / "home" / "x").iterdir()} >= {"runs.jsonl", "runs.parquet", "report.md"}
     assert not (tmp_path / "~").exists()
+
+
+def test_a_fifo_or_a_folder_in_the_cache_never_hangs_a_run(tmp_path):
+    """A FIFO where a run's file belongs hung its figure forever (the read waits for a writer), and
+    the page never heard that training had failed. Now it is cleared and the run trained; a folder
+    there is named in the error; a FIFO where a JSON document belongs reads as missing."""
+    import threading
+    from graintrain.cache import Cache
+    from graintrain.runs import Run
+    cache, run = Cache(tmp_path), Run(model="line", dataset="white", steps=5)
+    os.mkfifo(cache.path(run))
+    os.mkfifo(tmp_path / "figures-x.json")
+    def soon(call, seconds):  # in a thread of its own, left behind if it hangs: the test fails, not the suite
+        out = []
+        worker = threading.Thread(target=lambda: out.append(call()), daemon=True)
+        worker.start()
+        worker.join(seconds)
+        assert out, f"{call} still waits after {seconds} s"
+        return out[0]
+    assert soon(lambda: cache.load_json("figures-x.json"), 10) is None
+    assert not cache.has(run)
+    assert len(soon(lambda: cache.get(run), 30).fit.losses) == 5
+    assert cache.path(run).is_file() and cache.has(run)
+    other = Run(model="line", dataset="white", steps=6)
+    cache.path(other).mkdir()
+    with pytest.raises(IsADirectoryError, match="is a folder where the cache keeps a file"):
+        cache.get(other)

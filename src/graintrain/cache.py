@@ -57,12 +57,13 @@ class Cache:
         return self.folder / f"{run.key()}.pt"
 
     def has(self, run: Run) -> bool:
-        return self.path(run).exists()
+        return self.path(run).is_file()
 
     def get(self, run: Run, on_step=None) -> Trained:
         """The trained run: loaded from disk, or trained now (with ``on_step`` progress) and saved."""
         data = run.data()
         path = self.path(run)
+        _only_files(path)
         if path.exists():
             try:
                 saved = torch.load(path, weights_only=True)
@@ -107,6 +108,7 @@ class Cache:
     def load_json(self, name: str):
         """A JSON document kept beside the runs, or None if it is missing or unreadable."""
         try:
+            _only_files(self.folder / name)
             return json.loads((self.folder / name).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
@@ -129,6 +131,16 @@ class Cache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _only_files(path: Path) -> None:
+    """Clear what stands where a cached file belongs but is no file: reading a FIFO would wait
+    forever (a figure hung on one, its training never said to have failed). A folder is not
+    ours to remove: IsADirectoryError names it."""
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder where the cache keeps a file: move it away")
+    if path.exists() and not path.is_file():
+        path.unlink()
 
 
 def train_into(folder: Path, run: Run) -> None:
