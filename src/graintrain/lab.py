@@ -8,7 +8,7 @@ import io
 
 import torch
 
-from .cards import matching
+from .cards import own_grain
 from .curve import accepted
 from .datasets import DATASETS, Dataset
 from .metrics import evaluate
@@ -78,7 +78,7 @@ def _cards(data: Dataset) -> list[dict]:
     cards = []
     for i in range(min(CARDS, len(near))):
         one = near.subset(torch.arange(len(near)) == i)
-        own = matching(one)[0] if one.context.shape[-1] > 2 else torch.ones(one.context.shape[1], dtype=torch.bool)
+        own = own_grain(one, data.num_classes)[0] if one.context.shape[-1] > 2 else torch.ones(one.context.shape[1], dtype=torch.bool)
         cards.append({"x": _round(one.context[0, :, 0]), "y": _round(one.context[0, :, 1]),
                       "asked": own.tolist(), "ratio": round((one.y / one.x).item(), 4)})
     return cards
