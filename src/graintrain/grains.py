@@ -65,31 +65,31 @@ def _grains(train_grains: list[str], test_grains: list[str], n: int, noise: floa
 
 
 def white(n: int = 40, noise: float = 0.1, seed: int = 0,
-        darkness: tuple[float, ...] | None = None) -> Dataset:
+        *, darkness: tuple[float, ...] | None) -> Dataset:
     """White rice alone: y = 2x + noise."""
     return _grains(["white"], ["white"], n, noise, seed, "white", darkness)
 
 
 def brown(n: int = 40, noise: float = 0.1, seed: int = 0,
-        darkness: tuple[float, ...] | None = None) -> Dataset:
+        *, darkness: tuple[float, ...] | None) -> Dataset:
     """Brown rice alone: y = 3x + noise."""
     return _grains(["brown"], ["brown"], n, noise, seed, "brown", darkness)
 
 
 def white_brown(n: int = 80, noise: float = 0.1, seed: int = 0,
-        darkness: tuple[float, ...] | None = None) -> Dataset:
+        *, darkness: tuple[float, ...] | None) -> Dataset:
     """White and brown rice together, told apart only by their darkness."""
     return _grains(["white", "brown"], ["white", "brown"], n, noise, seed, "white+brown", darkness)
 
 
 def bran(n: int = 80, noise: float = 0.1, seed: int = 0,
-        darkness: tuple[float, ...] | None = None) -> Dataset:
+        *, darkness: tuple[float, ...] | None) -> Dataset:
     """White and brown rice to train on; the half-bran rice (d = 0.25) appears only in the test set."""
     return _grains(["white", "brown"], ["white", "brown", "half-bran"], n, noise, seed, "bran", darkness)
 
 
 def three_grains(n: int = 120, noise: float = 0.1, seed: int = 0,
-        darkness: tuple[float, ...] | None = None) -> Dataset:
+        *, darkness: tuple[float, ...] | None) -> Dataset:
     """White rice, brown rice and the franken-grain, whose ratio breaks the darkness trend."""
     grains = ["white", "brown", "franken"]
     return _grains(grains, grains, n, noise, seed, "three-grains", darkness)
