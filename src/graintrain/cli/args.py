@@ -10,6 +10,7 @@ from ..datasets import DATASETS
 from ..models import MODELS
 from ..options import Option, takers
 from ..run_options import GROUPS, OPTIONS
+from ..study.grid import QUICK, StudyConfig
 
 
 class UsageError(Exception):
@@ -104,17 +105,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=None, help="port (default 8000)")
     serve.add_argument("--cache", default=None, help="folder of trained models (default ~/.cache/graintrain)")
     study = sub.add_parser("study", help="attention against matched ReLU networks on many switchboards")
+    grid = StudyConfig()  # the study's defaults, declared there once
     study.add_argument("--lines", type=_each(OPTIONS["lines"]), default=None,
-                       help="values of K, the number of hidden lines, e.g. 2,3,5,8 (default)")
-    study.add_argument("--noise", type=_option(OPTIONS["noise"]), default=0.05, help="noise (default 0.05)")
-    study.add_argument("--seeds", type=_whole(1, 1000), default=None, help="switchboards per K (default 20)")
-    study.add_argument("--out", default="study", help="folder for the results (default ./study)")
+                       help=f"values of K, the number of hidden lines (default {','.join(map(str, grid.lines))})")
+    study.add_argument("--noise", type=_option(OPTIONS["noise"]), default=None, help=f"noise (default {grid.noise:g})")
+    study.add_argument("--seeds", type=_whole(1, 1000), default=None, help=f"switchboards per K (default {grid.seeds})")
+    study.add_argument("--out", default=str(grid.out), help=f"folder for the results (default ./{grid.out})")
     study.add_argument("--backend", choices=["local", "ray"], default="local")
     study.add_argument("--address", default=None, help="Ray cluster address, with --backend ray")
     for o in DATASETS["switchboard"].options:
         if o.name != "lines":
             study.add_argument(o.flag, dest=o.name, type=_option(o), help=o.help)
-    study.add_argument("--quick", action="store_true", help="a small grid that runs in well under a minute")
+    study.add_argument("--quick", action="store_true", help="a small grid that runs in well under a minute ("
+                       + ", ".join(f"{k} {','.join(map(str, v)) if isinstance(v, tuple) else v}" for k, v in QUICK.items()) + ")")
     study.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     build = sub.add_parser("build", help="write the article as a static site")
     build.add_argument("--out", required=True, help="folder to write the site into")

@@ -18,17 +18,16 @@ from .args import UsageError, out_folder
 def run_study_command(args: argparse.Namespace, out: Console, err: Console) -> int:
     """``study``: train the grid (resuming), then write the table, the report and the figures."""
     from ..study import StudyBusy, StudyConfig, count_table, run_study, summarise, write_outputs
+    from ..study.grid import QUICK
 
     if args.address is not None and args.backend != "ray":
         raise UsageError("--address goes with --backend ray")
     if args.backend == "ray" and importlib.util.find_spec("ray") is None:
         raise UsageError("--backend ray needs Ray: pip install 'graintrain[ray]'")
     folder = out_folder(args.out, "the study")
-    quick = args.quick
-    config = StudyConfig(lines=args.lines or ((2, 5) if quick else (2, 3, 5, 8)),
-                         seeds=args.seeds or (3 if quick else 20), noise=args.noise,
-                         points=300 if quick else 500, out=folder, backend=args.backend,
-                         address=args.address,
+    given = {"lines": args.lines, "seeds": args.seeds, "noise": args.noise}
+    config = StudyConfig(**(QUICK if args.quick else {}) | {k: v for k, v in given.items() if v is not None},
+                         out=folder, backend=args.backend, address=args.address,
                          shape=tuple(sorted((o.name, v) for o in DATASETS["switchboard"].options
                                             if o.name != "lines" and (v := getattr(args, o.name)) is not None)))
     if not args.json:

@@ -14,12 +14,20 @@ is cut off resumes where it stopped.
 - ``stacked.py``: many attention models trained side by side as one set of tensors.
 """
 
-from .grid import METRICS, MODEL_LABELS, MODEL_NAMES, RECOVERED, StudyConfig, count_table, matched_hidden
-from .report import fraction_ci, mean_ci, summarise, write_outputs
-from .jobs import Job, makespan, plan
-from .ledger import Ledger, StudyBusy, append_row, read_rows
-from .runner import run_blended, run_cell, run_job, run_study
+import importlib
 
-__all__ = ["METRICS", "MODEL_LABELS", "MODEL_NAMES", "RECOVERED", "Job", "Ledger", "StudyBusy", "StudyConfig", "append_row",
-           "count_table", "fraction_ci", "makespan", "matched_hidden", "mean_ci", "plan", "read_rows",
-           "run_blended", "run_cell", "run_job", "run_study", "summarise", "write_outputs"]
+# Each public name and the module that holds it, imported when first asked for: the command line
+# reads the grid's defaults (grid.py) without waiting for PyTorch, which the runner brings.
+_WHERE = {**dict.fromkeys(["METRICS", "MODEL_LABELS", "MODEL_NAMES", "RECOVERED", "StudyConfig", "count_table",
+                           "matched_hidden"], "grid"),
+          **dict.fromkeys(["fraction_ci", "mean_ci", "summarise", "write_outputs"], "report"),
+          **dict.fromkeys(["Job", "makespan", "plan"], "jobs"),
+          **dict.fromkeys(["Ledger", "StudyBusy", "append_row", "read_rows"], "ledger"),
+          **dict.fromkeys(["run_blended", "run_cell", "run_job", "run_study"], "runner")}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)

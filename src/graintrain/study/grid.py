@@ -6,10 +6,13 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..datasets import SWITCHBOARD_OPTIONS
 from ..models import num_parameters
-from ..runs import Run
+
+if TYPE_CHECKING:  # runs.py brings PyTorch, which the command line's parser must not wait for
+    from ..runs import Run
 
 MODEL_NAMES = ("attention", "attention-blended", "mlp-1", "mlp-2")
 MODEL_LABELS = {"attention": "attention, graintrain's recipe", "attention-blended": "attention, the post's recipe",
@@ -19,6 +22,9 @@ RECOVERED = 0.15  # every matched slope and intercept within this counts as reco
 # Models per stacked block: of 64, 96, 128 and 256, 128 and 96 trained fastest per model here, and
 # 64 took 1.15x their time (benchmarks/stacked_speed.py prints the chunks side by side).
 STACK_CHUNK = 128
+
+
+QUICK = {"lines": (2, 5), "seeds": 3, "points": 300}  # `study --quick`: a grid that runs in well under a minute
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ def cell_runs(k: int, seed: int, noise: float, points: int, shape: dict | None =
     """The four runs of one cell, by study name: one switchboard of K lines, four models on it."""
     data = dict(dataset="switchboard", seed=seed, n=points, noise=noise, lines=k, **(shape or {}))
     hidden = matched_hidden(k)
+    from ..runs import Run
     return {"attention": Run(model="attention", experts=k, **data),
             "attention-blended": Run(model="attention-blended", experts=k, **data),
             "mlp-1": Run(model="mlp", hidden=hidden["mlp-1"], **data),
