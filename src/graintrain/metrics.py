@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from torch.func import functional_call, jacrev
 
 from .datasets import Dataset, Split
+from .models import num_parameters
 
 
 @torch.no_grad()
@@ -166,7 +167,7 @@ def evaluate(model: nn.Module, data: Dataset) -> dict:
     points inside the training range and beyond it, and, where the true lines are known, the slope
     error; models with linear experts also get their experts matched to the true lines.
     """
-    out: dict = {"num_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad)}
+    out: dict = {"num_parameters": num_parameters(model)}
     if hasattr(model, "probabilities"):
         return out | {"train_accuracy": accuracy(model, data.train), "test_accuracy": accuracy(model, data.test)}
     far = data.far
