@@ -119,18 +119,25 @@ class Cache:
         self.write_atomic(self.folder / name, lambda handle: handle.write(text))
 
     def write_atomic(self, path: Path, write) -> None:
-        """Write a file whole or not at all: ``write(handle)`` fills a temporary file that is renamed."""
+        """Write a file of the cache whole or not at all (``write_whole``)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=PARTIAL)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                write(handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)  # atomic: readers see the old file or the whole new one
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_whole(path, write)
+
+
+def write_whole(path: Path, write) -> None:
+    """Write a file whole or not at all: ``write(handle)`` fills a temporary file beside it, which
+    is then renamed over it, so that a reader sees the old file or the whole new one, and a writer
+    stopped half-way leaves only a temporary file (``Cache.sweep`` clears those)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=PARTIAL)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _only_files(path: Path) -> None:

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
+from ..cache import write_whole
 from .grid import METRICS, MODEL_NAMES, StudyConfig
 from .jobs import Job, plan
 
@@ -116,9 +117,8 @@ class Ledger:
             if (bad or repeated) and on_skipped:
                 on_skipped(bad, repeated)
             if bad or repeated:  # one run a line, each line whole, so new rows start on their own
-                tmp = self.path.with_suffix(".tmp")
-                tmp.write_text("".join(json.dumps(r) + "\n" for r in kept))
-                os.replace(tmp, self.path)
+                text = "".join(json.dumps(r) + "\n" for r in kept).encode()
+                write_whole(self.path, lambda handle: handle.write(text))
         self.stamp = {"noise": config.noise, "points": config.points, "version": __version__,
                       "data": config.describe()}  # rows from another set-up are not reused
         self.rows = [r for r in kept if self._ours(r)]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
+from ..cache import write_whole
 from .grid import METRICS, MODEL_NAMES, RECOVERED, StudyConfig, count_table
 
 
@@ -71,8 +71,7 @@ def write_outputs(config: StudyConfig, rows: list[dict], summary: dict) -> list[
     out = config.out
     written = [out / "runs.parquet", out / "report.md", out / "figures.html"]
     table = pa.Table.from_pylist(sorted(rows, key=lambda r: (r["K"], r["seed"], r["model"])))
-    pq.write_table(table, out / "runs.parquet.tmp")
-    os.replace(out / "runs.parquet.tmp", out / "runs.parquet")
+    write_whole(out / "runs.parquet", lambda handle: pq.write_table(table, handle))
 
     counts = count_table(config.lines)
     lines = ["# The switchboard study", "",
