@@ -108,19 +108,26 @@ def test_a_client_that_goes_away_stops_its_job(lab):
     assert "went away" in client.get(f"/api/jobs/{job}").json()["last"]["message"]
 
 
+LONG = dict(model="mlp", dataset="switchboard", hidden=[64, 64], optimizer="adam", steps=20000)  # seconds of work
+
+
+def one_running_one_waiting(client) -> tuple[str, str]:
+    """On a server with one worker: a long job running, and another queued behind it."""
+    running = start(client, **LONG)
+    while client.get(f"/api/jobs/{running}").json()["status"] != "running":
+        time.sleep(0.01)
+    return running, start(client, **LONG)
+
+
 def test_queue_is_bounded_and_jobs_are_time_limited(site, site_cache):
     before = set(threading.enumerate())
     children = set(multiprocessing.active_children())
     server, thread, app, url = serve(site, site_cache, shared=False, workers=1, queue_limit=1, job_seconds=2)
     try:
         with httpx.Client(base_url=url, timeout=30) as client:
-            long = dict(model="mlp", dataset="switchboard", hidden=[64, 64], optimizer="adam", steps=20000)
-            running = start(client, **long)
-            while client.get(f"/api/jobs/{running}").json()["status"] != "running":
-                time.sleep(0.01)
-            waiting = start(client, **long)
+            running, waiting = one_running_one_waiting(client)
             assert client.get(f"/api/jobs/{waiting}").json()["last"] == {"type": "queued", "position": 1}
-            full = client.post("/api/jobs", json=long)
+            full = client.post("/api/jobs", json=LONG)
             assert full.status_code == 429 and "waiting" in full.json()["detail"]
             last = events(client, running)[-1]
             assert last["type"] == "stopped" and "time limit of 2 s" in last["message"]
@@ -337,15 +344,11 @@ def test_a_stopped_queued_job_leaves_the_queue_at_once(site, site_cache):
     server, thread, app, url = serve(site, site_cache, shared=False, workers=1, queue_limit=1, job_seconds=20)
     try:
         with httpx.Client(base_url=url, timeout=30) as client:
-            long = dict(model="mlp", dataset="switchboard", hidden=[64, 64], optimizer="adam", steps=20000)
-            running = start(client, **long)
-            while client.get(f"/api/jobs/{running}").json()["status"] != "running":
-                time.sleep(0.01)
-            waiting = start(client, **long)
+            running, waiting = one_running_one_waiting(client)
             assert client.delete(own(waiting)).json()["status"] == "stopped"
             assert events(client, waiting)[-1] == {"type": "stopped", "message": "stopped by the reader",
                                                    "exportable": False}
-            behind = start(client, **long)  # the place is free again: 202, not 429
+            behind = start(client, **LONG)  # the place is free again: 202, not 429
             assert client.get(f"/api/jobs/{behind}").json()["last"] == {"type": "queued", "position": 1}
             for job in (behind, running):
                 client.delete(own(job))
