@@ -25,6 +25,7 @@ class Stage:
     lr: float | None = None  # step size (lbfgs: first trial step of a line search); None: LR[optimizer]
     scale: float = 0.1  # mixture only: the spread s each expert allows around its answer
     only: str = ""  # train only parameters whose names start with this (e.g. "value"); "" for all
+    turns: bool = False  # photos only: step t sees every photo turned by the square's symmetry t mod 8
 
     @property
     def step_size(self) -> float:

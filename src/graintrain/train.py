@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import ctypes
+import dataclasses
 import functools
 import math
 import threading
@@ -137,6 +138,11 @@ def check(recipe: Recipe, model: nn.Module | None = None) -> None:
             names = sorted({n.split(".")[0] for n, _ in model.named_parameters()})
             raise ValueError(f"no parameter of {type(model).__name__} starts with {s.only!r}; "
                              f"its parameters start with: {', '.join(names)}")
+        if s.turns and s.optimizer == "lbfgs":
+            raise ValueError("turns shows each step other photos, which L-BFGS's line search cannot "
+                             "follow; use adam or sgd for that stage")
+        if s.turns and model is not None and getattr(model, "reads", "z") != "photo":
+            raise ValueError(f"turns turns photos; {type(model).__name__} does not read any")
         applies, needs = APPLIES[s.objective]
         if model is not None and not applies(model):
             raise ValueError(f"the {s.objective} objective needs {needs}, "
@@ -157,6 +163,14 @@ def _snapshot_steps(recipe: Recipe) -> set[int]:
     for j in range(len(steps) - 2, 0, -1):  # the bumps at the start may have crowded the end
         steps[j] = min(steps[j], steps[j + 1] - 1)
     return set(steps)
+
+
+def turned(data: Split, k: int) -> Split:
+    """The split with every photo turned by the square's k-th symmetry (k mod 8): k quarter turns,
+    mirrored for k mod 8 of 4 and more. A grain that may lie any way up looks as likely turned, so
+    each step shows the network photos it has not seen that way, without costing a larger batch."""
+    photo = data.photo.rot90(k % 4, (-2, -1))  # (n, C, W, H) or (n, C, H, W)
+    return dataclasses.replace(data, photo=photo.flip(-1) if k % 8 >= 4 else photo)
 
 
 def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
@@ -200,6 +214,7 @@ def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
         # A model may work its loss and gradients out by hand (attention, the ReLU network and
         # switch do for their usual objectives): for these tiny models, in half autograd's time.
         by_hand = getattr(model, "gradient_by_hand", lambda *_: None)(data, stage)
+        seen = data  # what this step trains on: the photos turned, for a stage with turns
 
         def closure() -> Tensor:
             if by_hand is not None:
@@ -211,7 +226,7 @@ def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
             else:
                 for p in trained:  # what zero_grad does, without the profiler hook it runs each call
                     p.grad = None
-                loss = objective(model, data, stage)
+                loss = objective(model, seen, stage)
                 loss.backward()
             if stage.optimizer == "lbfgs" and step < end:
                 record(loss.item(), stage, number)  # every evaluation L-BFGS makes is a step
@@ -233,6 +248,7 @@ def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
                     record(settled, stage, number)
             else:
                 for _ in range(stage.steps):
+                    seen = turned(data, step) if stage.turns else data
                     record(opt.step(closure).item(), stage, number)  # the loss before this update
         finally:  # stopped or not, the model leaves with every parameter trainable again
             for p in held:

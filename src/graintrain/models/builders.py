@@ -11,6 +11,7 @@ from ..datasets import DATASETS, Dataset
 from . import EXPERTS, HIDDEN, INIT
 from .attention import Attention
 from .classifier import Classifier
+from .cnn import CNN
 from .cnn_mlp import CnnMlp
 from .context_mlp import ContextMLP
 from .cross_attention import CrossAttention
@@ -25,11 +26,17 @@ from .self_attention import SelfAttention
 from .sigma_pi import SigmaPi
 
 
-def _needs_photos(ds: Dataset, model: str) -> None:
-    """ValueError, naming the datasets that have photos, when this one has none."""
+def _needs_photos(ds: Dataset, model: str) -> int:
+    """The photos' colour channels; ValueError, naming the datasets that have photos, when this one
+    has none, and naming the shape, when its photos are too small for the CNN to read."""
     if ds.train.photo is None:
         have = ", ".join(name for name, spec in DATASETS.items() if spec.photos)
         raise ValueError(f"{model} reads photos of the grains; {ds.name} has none (choose {have})")
+    shape = tuple(ds.train.photo.shape)
+    if len(shape) != 4 or min(shape[-2:]) < CNN.SMALLEST:
+        raise ValueError(f"{model} reads photos shaped (n, colours, height, width), each side at least "
+                         f"{CNN.SMALLEST} pixels; {ds.name}'s photos are {shape}")
+    return shape[1]
 
 
 def _needs_cards(ds: Dataset, model: str, channels: int = 2) -> None:
@@ -93,13 +100,13 @@ def experts_for(ds: Dataset) -> int:
 
 
 def cross_attention(ds: Dataset, experts: int | None = None) -> CrossAttention:
-    _needs_photos(ds, "cross-attention")
-    return CrossAttention(experts or ds.num_classes)  # make_model starts it from the data
+    colours = _needs_photos(ds, "cross-attention")
+    return CrossAttention(experts or ds.num_classes, colours=colours)  # make_model starts it from the data
 
 
 def cnn_mlp(ds: Dataset) -> CnnMlp:
-    _needs_photos(ds, "cnn-mlp")
-    return CnnMlp(features=2, hidden=(16,))  # 1507 parameters, cross-attention's 1449 + 4%
+    colours = _needs_photos(ds, "cnn-mlp")
+    return CnnMlp(features=2, hidden=(16,), colours=colours)  # 1507 parameters, cross-attention's 1449 + 4%
 
 
 def linear_self_attention(ds: Dataset) -> LinearSelfAttention:

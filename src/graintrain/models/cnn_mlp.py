@@ -14,9 +14,9 @@ class CnnMlp(nn.Module):
     reads = "photo"  # Split.selector feeds it the photos, not the darkness reading
 
     def __init__(self, features: int = 2, hidden: tuple[int, ...] = (16,),
-                 channels: tuple[int, int] = (8, 16)):
+                 channels: tuple[int, int] = (8, 16), colours: int = 3):
         super().__init__()
-        self.camera = CNN(features, channels)
+        self.camera = CNN(features, channels, colours)
         self.mlp = relu_layers([features + 1, *hidden, 1])
 
     def forward(self, x: Tensor, photo: Tensor) -> Tensor:

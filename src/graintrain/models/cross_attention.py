@@ -12,8 +12,8 @@ class CrossAttention(Attention):
 
     reads = "photo"  # Split.selector feeds it the photos, not the darkness reading
 
-    def __init__(self, experts: int = 3, channels: tuple[int, int] = (8, 16)):
-        super().__init__(experts, key=CNN(experts, channels))
+    def __init__(self, experts: int = 3, channels: tuple[int, int] = (8, 16), colours: int = 3):
+        super().__init__(experts, key=CNN(experts, channels, colours))
 
     def forward(self, x: Tensor, photo: Tensor) -> Tensor:
         log_g, v = self.experts(x, photo)  # (n, K) which grain the camera sees, (n, K) each expert's water

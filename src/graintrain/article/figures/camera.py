@@ -148,7 +148,7 @@ def camera_filters(get) -> Figure:
     photos = near.photo[first_of_each(near, data.num_classes, 1)]  # (C, 3, H, W) one held-out photo per grain
     size = photos.shape[-1]
     with torch.no_grad():
-        seen = t.model.key.features[:2](photos)  # (C, F, H/2, W/2) the first layer after its ReLU
+        seen = t.model.key.features[:2](t.model.key.standardise(photos))  # (C, F, H/2, W/2) the first layer, ReLU'd
     seen = seen / seen.amax(dim=(0, 2, 3), keepdim=True).clamp(min=1e-8)  # (C, F, h, w) per filter
     grow = lambda img, by: img.repeat_interleave(by, -1).repeat_interleave(by, -2)  # noqa: E731  nearest
     blank = torch.full((1, 3, size, size), float("nan"))  # the empty corner
