@@ -448,3 +448,6 @@ def test_a_body_of_many_strangers_gets_a_short_answer_at_once(lab):
     many = client.post("/api/jobs", json={"model": "line", "dataset": "white", "lr": "x", "steps": "y",
                                          "seed": [1], "n": -1, "noise": "z", "restarts": "w"})
     assert many.status_code == 422 and 1 < len(many.json()["detail"]) <= 21
+    deep = client.post("/api/jobs", content=b"[" * 100_000 + b"]" * 100_000,
+                       headers={"Content-Type": "application/json"})  # too deep for Python's own reader
+    assert deep.status_code == 422

@@ -106,7 +106,7 @@ async def read_settings(request: Request) -> JobSettings:
     body = await read_body(request)
     try:
         given = json.loads(body)
-    except ValueError:  # not JSON: pydantic says where and why
+    except (ValueError, RecursionError):  # not JSON, or nested too deep for Python's reader: pydantic says why
         given = None
     unknown = set(given) - set(JobSettings.model_fields) if isinstance(given, dict) else set()
     if unknown:  # named at once: pydantic would check every field and list each stranger
