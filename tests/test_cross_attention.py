@@ -2,7 +2,7 @@
 
 The first claims are checked on the article's own models (seed 0, trained once per test run); then each claim
 again on a seed the recipe was not chosen on (100) and on every photo variant of benchmarks/grain_photos.py,
-one seed each. The thresholds are the issue's; the benchmark's table over seeds 100-119 is in the README.
+one seed each. The thresholds are the issue's; the benchmark's table over seeds 100-119 is in benchmarks/README.md.
 """
 
 

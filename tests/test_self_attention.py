@@ -1,7 +1,7 @@
 """Self-attention reads a recipe card in context. The cards, the claims with numbers, the errors.
 
 Each model trains once (seed 0) for the whole file, by its registered recipe. The thresholds are
-stated in each test; what benchmarks/self_attention.py measures is quoted in the README.
+stated in each test; what benchmarks/self_attention.py measures is quoted in benchmarks/README.md.
 """
 
 import json
@@ -145,7 +145,7 @@ def test_3_softmax_attention_reads_the_query_grains_examples(runs, mixed):
 
 
 # The claims on fresh seeds and variants: benchmarks/self_attention.py --table counts seeds 100-119,
-# the README quotes it; each test here is one fresh seed of one row.
+# benchmarks/README.md quotes it; each test here is one fresh seed of one row.
 
 def _lookup(seed: int, start: bool = True, **options) -> dict:
     data = make_dataset("recipe-cards-mixed", seed=seed, **options)
@@ -178,7 +178,7 @@ def test_1_the_layer_is_one_gd_step_on_a_fresh_seed_but_only_on_its_ratio_range(
     home = step_claim(layer, trained)
     assert home["holds"] and home["shaped"], home  # gap ≤ 0.5% of the variance; M shaped as the construction
     # Asked about grains of r in [4, 6], beyond the training cards' [0.5, 4]: the same layer is further
-    # from the step (seed 100: 0.67%; the README's table: 9/20 seeds within 0.5%, worst 3.5%).
+    # from the step (seed 100: 0.67%; benchmarks/README.md's table: 9/20 seeds within 0.5%, worst 3.5%).
     away = step_claim(layer, trained, make_dataset("recipe-cards", seed=1100, ratios=(4.0, 6.0)))
     assert away["gap"] >= 10 * home["gap"], (home, away)
     four = make_dataset("recipe-cards", seed=100, m=4)
