@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from graintrain import (Attention, Recipe, Stage, TrainingDiverged, fit, make_dataset, make_model,
+from graintrain import (MODELS, Attention, Recipe, Stage, TrainingDiverged, fit, make_dataset, make_model,
                         snapshot_model)
 from graintrain.train import OBJECTIVES, check
 
@@ -316,3 +316,20 @@ def test_a_strided_gradient_by_hand_takes_autograds_steps():
     autograd = fit(_Cubic, DATA.train, recipe).model.w
     assert (by_hand - torch.tensor([0.1, -0.2, 0.3, -0.05])).abs().max() > 0.05  # it trained
     assert torch.allclose(by_hand, autograd, rtol=1e-4, atol=1e-5), (by_hand, autograd)
+
+
+def test_a_recipes_bounds_and_optimizers_are_declared_once():
+    """The trainer let 999 starts and 0-step stages through while the lab and the command line
+    stopped at 10 and 1; it now checks every recipe, the registered ones too, by the same Options,
+    and makes exactly the optimizers the recipe module names."""
+    from graintrain.recipe import OPTIMIZERS, RESTARTS, STEPS
+    from graintrain.train import MAKE_OPTIMIZER, check
+    assert tuple(MAKE_OPTIMIZER) == OPTIMIZERS
+    with pytest.raises(ValueError, match=f"restarts .*{RESTARTS.high}"):
+        check(Recipe((Stage(),), restarts=RESTARTS.high + 1))
+    with pytest.raises(ValueError, match="steps"):
+        check(Recipe((Stage(steps=0),)))
+    with pytest.raises(ValueError, match="steps"):
+        check(Recipe((Stage(steps=STEPS.high + 1),)))
+    for spec in MODELS.values():
+        check(spec.recipe)
