@@ -44,7 +44,7 @@ class Accepted:
 
 def accepted(losses: list[float], recipe: Recipe) -> list[float]:
     """A run's losses (each start's, in turn) as its curve is drawn: see ``Accepted``."""
-    per_start = sum(s.steps for s in recipe.stages) or 1
+    per_start = recipe.per_start or 1
     out: list[float] = []
     for first in range(0, len(losses), per_start):
         curve = Accepted(recipe.stages)

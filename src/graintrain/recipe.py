@@ -42,6 +42,16 @@ class Recipe:
     seed: int = 0  # start r is seeded with seed·1000 + r, so runs repeat exactly
     snapshots: int = 0  # parameter snapshots spread evenly over the run, for replays (0: none)
 
+    @property
+    def per_start(self) -> int:
+        """Steps in one start: every stage's, one after another."""
+        return sum(s.steps for s in self.stages)
+
+    @property
+    def total_steps(self) -> int:
+        """Steps in the whole run, every start's."""
+        return self.per_start * self.restarts
+
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""

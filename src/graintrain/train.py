@@ -151,7 +151,7 @@ def check(recipe: Recipe, model: nn.Module | None = None) -> None:
 def _snapshot_steps(recipe: Recipe) -> set[int]:
     """The steps whose parameters a replay keeps: step 0, the last step, and between them steps
     evenly spaced in log(step), since training moves the parameters most at its start."""
-    total = sum(s.steps for s in recipe.stages)
+    total = recipe.per_start
     count = min(recipe.snapshots, total + 1)
     if count <= 2:
         return {0, total} if count == 2 else ({0} if count == 1 else set())
@@ -175,7 +175,7 @@ def turned(data: Split, k: int) -> Split:
 def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
                 on_step: Callable[[int, int, float], None] | None) -> Fit:
     """Run every stage on one model; raises TrainingDiverged at the first non-finite loss."""
-    total = sum(s.steps for s in recipe.stages)
+    total = recipe.per_start
     keep = _snapshot_steps(recipe)
     fit = Fit(model, [])
     step = 0
@@ -271,7 +271,7 @@ def fit(build: Callable[[], nn.Module], data: Split, recipe: Recipe = Recipe(),
     """
     keep_heap_pad()
     began = time.perf_counter()
-    per_start = sum(s.steps for s in recipe.stages)
+    per_start = recipe.per_start
     best: Fit | None = None
     finals = []
     for start in range(recipe.restarts):

@@ -47,7 +47,7 @@ def run_fit(args: argparse.Namespace, console: Console) -> dict:
     except ValueError as err:
         raise UsageError(str(err)) from None
     recipe = run.recipe()
-    total = sum(s.steps for s in recipe.stages) * recipe.restarts
+    total = recipe.total_steps
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("step {task.completed}/{task.total}  loss {task.fields[loss]}"),
                   TimeElapsedColumn(), console=console, transient=True,
