@@ -26,12 +26,17 @@ from .self_attention import SelfAttention
 from .sigma_pi import SigmaPi
 
 
+def _needs(ds: Dataset, model: str, what: str, there: bool, has) -> None:
+    """ValueError when the data lacks what the model reads, naming the datasets that ``has`` it."""
+    if not there:
+        have = ", ".join(name for name, spec in DATASETS.items() if has(spec))
+        raise ValueError(f"{model} reads {what}; {ds.name} has none (choose {have})")
+
+
 def _needs_photos(ds: Dataset, model: str) -> int:
-    """The photos' colour channels; ValueError, naming the datasets that have photos, when this one
-    has none, and naming the shape, when its photos are too small for the CNN to read."""
-    if ds.train.photo is None:
-        have = ", ".join(name for name, spec in DATASETS.items() if spec.photos)
-        raise ValueError(f"{model} reads photos of the grains; {ds.name} has none (choose {have})")
+    """The photos' colour channels, for a dataset that has photos big enough for the CNN to read
+    (else ValueError, naming the datasets that have them, or the shape of these)."""
+    _needs(ds, model, "photos of the grains", ds.train.photo is not None, lambda spec: spec.photos)
     shape = tuple(ds.train.photo.shape)
     if len(shape) != 4 or min(shape[-2:]) < CNN.SMALLEST:
         raise ValueError(f"{model} reads photos shaped (n, colours, height, width), each side at least "
@@ -41,10 +46,9 @@ def _needs_photos(ds: Dataset, model: str) -> int:
 
 def _needs_cards(ds: Dataset, model: str, channels: int = 2) -> None:
     """ValueError, naming the datasets whose cards it can read, when this one has none."""
-    if ds.train.context is None or ds.train.context.shape[-1] < channels:
-        have = ", ".join(name for name, spec in DATASETS.items() if spec.context >= channels)
-        what = "recipe cards with darkness" if channels > 2 else "recipe cards"
-        raise ValueError(f"{model} reads {what} in context; {ds.name} has none (choose {have})")
+    what = "recipe cards with darkness in context" if channels > 2 else "recipe cards in context"
+    there = ds.train.context is not None and ds.train.context.shape[-1] >= channels
+    _needs(ds, model, what, there, lambda spec: spec.context >= channels)
 
 
 def line(ds: Dataset) -> Line:
