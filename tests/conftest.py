@@ -9,6 +9,7 @@ import httpx
 import pytest
 import torch
 
+from graintrain.events import FINAL
 from graintrain.web.worker import WorkerPool
 
 torch.set_num_threads(1)  # the models are tiny: one thread is fastest and keeps runs repeatable
@@ -152,7 +153,7 @@ def own(job_id: str, tail: str = "") -> str:
     return f"/api/jobs/{job_id}{tail}?token={TOKENS[job_id]}"
 
 
-def events(client, job_id, until=("done", "error", "stopped"), on_event=None, owner=True):
+def events(client, job_id, until=FINAL, on_event=None, owner=True):
     """A job's server-sent events up to the first of ``until``, read as its page (owner) or a watcher."""
     seen = []
     with client.stream("GET", own(job_id, "/events") if owner else f"/api/jobs/{job_id}/events") as stream:

@@ -11,10 +11,12 @@ import torch
 from .cards import own_grain
 from .curve import accepted
 from .datasets import DATASETS, Dataset
+from .events import Done, Progress, Started, published
 from .metrics import evaluate
 from .models import MODELS, num_parameters
 from .palette import palette
 from .runs import schema
+from .upload import UPLOAD
 
 GRID = 21  # points per axis of the streamed fitted function
 PHOTOS = 4  # photos of each grain the lab shows, for photo data
@@ -27,7 +29,8 @@ OPENING = {"model": "attention", "dataset": "three-grains", "init": "random", "p
 
 def registry(presets: list[dict] = ()) -> dict:
     """The models and datasets the lab offers, every setting of a run, straight from the registries,
-    and the settings the lab's form opens with (``defaults``)."""
+    the settings the lab's form opens with (``defaults``), the name a reader's own CSV goes by
+    (``upload``) and what the page reads of a job's events (``events``)."""
     return {
         "models": {name: {"about": spec.about, "options": [o.name for o in spec.options],
                           "classifies": spec.classifies,
@@ -40,6 +43,8 @@ def registry(presets: list[dict] = ()) -> dict:
         "presets": list(presets),
         "palette": palette(),
         "defaults": OPENING,
+        "upload": UPLOAD,
+        "events": published(),
     }
 
 
@@ -144,15 +149,14 @@ def snapshot(model: torch.nn.Module, data: Dataset) -> dict:
 def started(run, data: Dataset, model: torch.nn.Module) -> dict:
     """The event that opens a run: its recipe's stages and size, the data, the model's size."""
     recipe = run.recipe()
-    per_start = sum(st.steps for st in recipe.stages)
-    return {"type": "started", "total": per_start * recipe.restarts, "starts": recipe.restarts,
-            "per_start": per_start,
-            "stages": [{"objective": st.objective, "optimizer": st.optimizer, "steps": st.steps,
-                        "only": st.only} for st in recipe.stages],
-            "model": run.model, "dataset": data.name, "classes": list(data.classes),
-            "points": points(data), "num_parameters": num_parameters(model),
-            # Points without classes: how many experts attention found the data needs (experts_for).
-            "experts_found": model.value.out_features if found_experts(run, data) else None}
+    per_start = recipe.per_start
+    return Started(total=per_start * recipe.restarts, starts=recipe.restarts, per_start=per_start,
+                   stages=[{"objective": st.objective, "optimizer": st.optimizer, "steps": st.steps,
+                            "only": st.only} for st in recipe.stages],
+                   model=run.model, dataset=data.name, classes=list(data.classes),
+                   points=points(data), num_parameters=num_parameters(model),
+                   # Points without classes: how many experts attention found the data needs (experts_for).
+                   experts_found=model.value.out_features if found_experts(run, data) else None).dump()
 
 
 def found_experts(run, data: Dataset) -> bool:
@@ -161,12 +165,13 @@ def found_experts(run, data: Dataset) -> bool:
 
 
 def done(model: torch.nn.Module, data: Dataset, step: int, loss: float | None, seconds: float,
-         kept: int) -> dict:
-    """The event that closes a finished run: its scores and its final fitted function."""
+         kept: int, **more) -> dict:
+    """The event that closes a finished run: its scores and its final fitted function (``more``:
+    the last losses, for a replay)."""
     scores = evaluate(model, data)
     scores.pop("experts", None)  # the page shows the weights; the export carries the experts
-    return {"type": "done", "step": step, "total": step, "loss": loss, "seconds": seconds,
-            "kept_start": kept, **scores, **snapshot(model, data)}
+    return Done(step=step, total=step, loss=loss, seconds=seconds, kept_start=kept, **scores,
+                **snapshot(model, data), **more).dump()
 
 
 def replay(trained) -> list[dict]:
@@ -182,13 +187,12 @@ def replay(trained) -> list[dict]:
     for i, (step, _) in enumerate(fit.snapshots):
         if step == 0:
             continue
-        events.append({"type": "progress", "step": step, "total": first["total"], "loss": curve[step - 1],
-                       "losses": curve[shown:step], "seconds": fit.seconds * step / len(fit.losses),
-                       **snapshot(snapshot_model(fit, i), data)})
+        events.append(Progress(step=step, total=first["total"], loss=curve[step - 1], losses=curve[shown:step],
+                               seconds=fit.seconds * step / len(fit.losses),
+                               **snapshot(snapshot_model(fit, i), data)).dump())
         shown = step
     events.append(done(fit.model, data, len(fit.losses), fit.losses[-1] if fit.losses else None,
-                       fit.seconds, fit.best))
-    events[-1]["losses"] = curve[shown:]
+                       fit.seconds, fit.best, losses=curve[shown:]))
     return events
 
 

@@ -15,6 +15,7 @@ class CSVError(ValueError):
     """A CSV that cannot become a dataset; the message names the line and the column."""
 
 
+UPLOAD = "upload"  # the dataset name a reader's own CSV goes by, in the lab and its API
 CSV_COLUMNS = ("cups", "darkness", "water")  # required; "label" is optional
 CSV_MAX_ROWS = 20_000  # the same bound as generated data
 CSV_MAX_LABELS = 16  # classes become experts and units: more would make the models themselves huge

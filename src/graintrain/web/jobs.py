@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ..events import FINAL, Error, Paused, Queued, Resumed, Stopped, without_drawing
 from ..lab import points, state_dict_bytes, state_dict_json  # noqa: F401  re-exported
 from .run_settings import UPLOAD, JobSettings  # noqa: F401  re-exported
 from .worker import PAUSE, RUN, STOP, WARM_SECONDS, Worker, WorkerLost, WorkerPool
@@ -71,8 +72,7 @@ class Job:
             self.state = torch.load(io.BytesIO(state)) if state else None
             self.worker = None
             self.settings = self.settings.model_copy(update={"csv": None})
-            self.events = [{k: e[k] for k in ("type", "step", "total", "loss", "losses", "seconds") if k in e}
-                           if e["type"] == "progress" else e for e in self.events]
+            self.events = [without_drawing(e) if e["type"] == "progress" else e for e in self.events]
             self.events.append(event)
             self.status = status
             self.ended = time.monotonic()
@@ -81,7 +81,7 @@ class Job:
 
     @property
     def finished(self) -> bool:
-        return self.status in ("done", "error", "stopped")
+        return self.status in FINAL
 
 
 class JobManager:
@@ -125,7 +125,7 @@ class JobManager:
             job = Job(uuid.uuid4().hex[:12], settings)
             self.jobs[job.id] = job
             self.waiting.append(job.id)
-            job.emit({"type": "queued", "position": len(self.waiting)})
+            job.emit(Queued(position=len(self.waiting)).dump())
             self._forget_old()
         self.threads.submit(self._run, job)
         return job
@@ -163,7 +163,7 @@ class JobManager:
             if waiting:
                 self._leave_queue(job)
         if waiting:
-            job.finish("stopped", {"type": "stopped", "message": reason, "exportable": False})
+            job.finish("stopped", Stopped(message=reason, exportable=False).dump())
 
     def pause(self, job: Job) -> None:
         """Hold a running job at its next step (its time limit keeps running)."""
@@ -171,7 +171,7 @@ class JobManager:
             if job.status == "running" and not job.stop_reason:  # a stopped job stays stopped
                 job.signal(PAUSE)
                 job.status = "paused"
-                job.events.append({"type": "paused"})
+                job.events.append(Paused().dump())
 
     def unpause(self, job: Job) -> None:
         """Let a paused job go on."""
@@ -179,7 +179,7 @@ class JobManager:
             if job.status == "paused" and not job.stop_reason:
                 job.signal(RUN)
                 job.status = "running"
-                job.events.append({"type": "resumed"})
+                job.events.append(Resumed().dump())
 
     def stop_all(self, reason: str) -> None:
         """Stop every job that has not ended."""
@@ -207,7 +207,7 @@ class JobManager:
         """Take the job out of the queue and tell those behind it (call holding the manager's lock)."""
         self.waiting.remove(job.id)
         for position, other in enumerate(self.waiting, 1):
-            self.jobs[other].emit({"type": "queued", "position": position})
+            self.jobs[other].emit(Queued(position=position).dump())
 
     def _run(self, job: Job) -> None:
         with self.lock:
@@ -222,15 +222,15 @@ class JobManager:
         if job.worker is None:  # stopped while it waited, or no worker could start
             if worker is not None:
                 self.pool.give_back(worker)
-            status = "stopped" if job.stop_reason else "error"
-            job.finish(status, {"type": status, "message": job.stop_reason
-                                or f"no training process was ready within {WARM_SECONDS:g} s"})
+            last = Stopped(message=job.stop_reason) if job.stop_reason else \
+                Error(message=f"no training process was ready within {WARM_SECONDS:g} s")
+            job.finish(last.type, last.dump())
             return
         try:
             worker.train(job.settings, self.time_limit)
             last = self._relay(job, worker)
         except WorkerLost as lost:
-            job.finish("error", {"type": "error", "message": f"{lost}; a fresh process takes its place"})
+            job.finish("error", Error(message=f"{lost}; a fresh process takes its place").dump())
             self.pool.replace(worker)
             return
         if last["type"] == "stopped":
@@ -259,7 +259,7 @@ class JobManager:
         began = time.monotonic()
         while True:
             event = worker.receive(timeout=POLL_SECONDS)
-            if event is not None and event["type"] in ("done", "stopped", "error"):
+            if event is not None and event["type"] in FINAL:
                 return event
             if event is not None:
                 job.emit(event)

@@ -9,9 +9,8 @@ from pydantic import Field, model_validator
 from ..datasets import DATA_OPTIONS, DATASETS, Dataset
 from ..options import OptionError
 from ..runs import Run
-from ..upload import from_csv
+from ..upload import UPLOAD, from_csv
 
-UPLOAD = "upload"
 MAX_UPLOAD = 2_000_000  # characters of CSV
 CHECK_POINTS = 64  # points made to check settings in the server; the worker makes all of them
 MAX_PHOTO_BYTES = 256 * 2**20  # a lab job's photos: 20,000 of 24 pixels fit, 20,000 of 64 do not

@@ -22,13 +22,13 @@ from multiprocessing.connection import Connection
 
 import torch
 
+from .. import events
 from ..lab import done, snapshot, started, state_dict_bytes
 from .run_settings import JobSettings
 
 RUN, PAUSE, STOP = 0, 1, 2  # a worker's control flag: the server sets it, the job reads it each step
 UPDATE_SECONDS = 0.05  # at least this long between streamed updates: at most 20 a second...
 STREAM_SHARE = 0.2  # ...unless drawing them would take more than this share of the job's time
-WATCH_SECONDS = 6.0  # a run trained at the "watch" pace lasts about this long, pauses aside
 WARM_SECONDS = 120.0  # a new worker that has not imported PyTorch by then is taken for hung
 SPAWN = multiprocessing.get_context("spawn")
 
@@ -88,7 +88,7 @@ def _train(conn: Connection, control, settings: JobSettings, time_limit: float) 
         conn.send(opening)
         pending: list[float] = []
         last, every = 0.0, UPDATE_SECONDS  # a photo model's snapshot takes 30 ms here: then less often
-        step_seconds = WATCH_SECONDS / total if settings.pace == "watch" else 0.0
+        step_seconds = events.WATCH_SECONDS / total if settings.pace == "watch" else 0.0
 
         def on_step(step: int, _total: int, loss: float) -> None:
             nonlocal last, every
@@ -108,8 +108,8 @@ def _train(conn: Connection, control, settings: JobSettings, time_limit: float) 
                 drawn = snapshot(model, data)
                 last = time.monotonic()
                 every = max(UPDATE_SECONDS, (last - now) / STREAM_SHARE)
-                conn.send({"type": "progress", "step": step, "total": total, "loss": loss,
-                           "losses": pending[:], "seconds": now - began, **drawn})
+                conn.send(events.Progress(step=step, total=total, loss=loss, losses=pending[:], seconds=now - began,
+                                   **drawn).dump())
                 pending.clear()
 
         def watch(built: torch.nn.Module) -> None:  # progress events draw the start in training
@@ -121,10 +121,10 @@ def _train(conn: Connection, control, settings: JobSettings, time_limit: float) 
                        time.monotonic() - began, result.best)
         conn.send(summary | {"state": state_dict_bytes(result.model.state_dict())})
     except Stopped as why:  # the model as it stood: it can still be exported
-        conn.send({"type": "stopped", "message": str(why), "seconds": time.monotonic() - began,
-                   "state": state_dict_bytes(model.state_dict()) if model is not None else None})
+        state = state_dict_bytes(model.state_dict()) if model is not None else None
+        conn.send(events.Stopped(message=str(why), seconds=time.monotonic() - began).dump() | {"state": state})
     except Exception as error:  # a bad upload, a diverging run: the reader sees the reason
-        conn.send({"type": "error", "message": str(error)})
+        conn.send(events.Error(message=str(error)).dump())
 
 
 class Worker:

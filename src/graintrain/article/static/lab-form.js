@@ -41,7 +41,8 @@ export function showRelevantFields() {
   const model = registry.models[form.elements.model.value];
   const dataset = form.elements.dataset.value;
   form.querySelector("[data-about=model]").textContent = model ? model.about : "";
-  form.querySelector("[data-about=dataset]").textContent = dataset === "upload"
+  const upload = dataset === registry.upload;  // the reader's own CSV, not generated data
+  form.querySelector("[data-about=dataset]").textContent = upload
     ? "Your own CSV: columns cups, darkness, water and an optional label." : registry.datasets[dataset]?.about ?? "";
   for (const el of form.querySelectorAll("[data-models]")) el.hidden = !el.dataset.models.split(" ").includes(form.elements.model.value);
   for (const el of form.querySelectorAll("[data-datasets]")) el.hidden = !el.dataset.datasets.split(" ").includes(dataset);
@@ -52,8 +53,8 @@ export function showRelevantFields() {
     input.placeholder = [option.default].flat().join(",");
     DEFAULTS.set(option.name, input.placeholder);  // so a typed default is left out of the link, for this dataset
   }
-  for (const el of form.querySelectorAll("[data-for=generated]")) el.hidden = dataset === "upload";
-  form.querySelector(".upload").hidden = dataset !== "upload";
+  for (const el of form.querySelectorAll("[data-for=generated]")) el.hidden = upload;
+  form.querySelector(".upload").hidden = !upload;
 }
 
 export function settings(uploaded) {
@@ -66,7 +67,7 @@ export function settings(uploaded) {
     if (LISTS.has(name)) out[name] = value.split(",").map(Number);
     else out[name] = NUMBERS.has(name) ? Number(value) : value;
   }
-  if (out.dataset === "upload") out.csv = uploaded ?? "";
+  if (out.dataset === registry.upload) out.csv = uploaded ?? "";
   return out;
 }
 
@@ -114,5 +115,5 @@ export function buildForm(from) {
   addRunOptions();
   addOptions(form.elements.model, Object.keys(registry.models));
   addOptions(form.elements.dataset, Object.keys(registry.datasets));
-  form.elements.dataset.add(new Option("upload your own CSV…", "upload"));
+  form.elements.dataset.add(new Option("upload your own CSV…", registry.upload));
 }

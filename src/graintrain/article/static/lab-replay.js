@@ -1,8 +1,6 @@
 // The static export's lab: with no server to train on, it replays the runs behind the article's
 // figures, which `graintrain build` wrote as the very events a live job streams.
 
-const REPLAY_MS = 6000;  // a replay lasts about as long as a run at the "watch" pace
-
 async function json(path) {
   const response = await fetch(path);
   if (!response.ok) throw new Error(`${path}: ${response.status}`);
@@ -15,10 +13,11 @@ export function sameQuery(a, b) {
   return sorted(a) === sorted(b);
 }
 
-// Hand the run's events to handle() one by one, spread over REPLAY_MS; a newer replay stops it.
-export async function play(entry, handle, job) {
+// Hand the run's events to handle() one by one, spread over as many seconds as a run at the
+// "watch" pace lasts (the registry's events.watch_seconds); a newer replay stops it.
+export async function play(entry, handle, job, seconds) {
   const events = await json(`lab/${entry.file}`);
-  const gap = REPLAY_MS / events.length;
+  const gap = (1000 * seconds) / events.length;
   let i = 0;
   const next = () => {
     if (job.stopped) return;

@@ -128,7 +128,7 @@ async function train(submitEvent) {
   clearTimeout(previewTimer);
   previewing += 1;  // the run draws the data itself: a preview still on its way must not cover it
   writeURL();
-  if (form.elements.dataset.value === "upload" && !uploaded) { notStarted("Choose a CSV file first."); return; }
+  if (form.elements.dataset.value === registry.upload && !uploaded) { notStarted("Choose a CSV file first."); return; }
   let response, body, sent;
   try {
     sent = settings(uploaded);
@@ -185,7 +185,7 @@ async function init() {
   // link); from anywhere else it fills the form and waits for Train, so that no other site can
   // spend this server's cores by linking to it.
   const ours = document.referrer !== "" && new URL(document.referrer).origin === location.origin;
-  const linked = params.has("model") && params.get("dataset") !== "upload";
+  const linked = params.has("model") && params.get("dataset") !== registry.upload;
   const started = linked && ours;
   readURL();
   showRelevantFields();
@@ -249,7 +249,7 @@ function offline(found) {
       job = newJob({ replay: true });
       document.body.dataset.job = "running";
       say(`Replaying ${entry.label}…`);
-      play(entry, handle, job);
+      play(entry, handle, job, registry.events.watch_seconds);
     };
     box.querySelector("button").addEventListener("click", start);
     const linked = found.runs.findIndex((run) => sameQuery(run.query, location.search.slice(1)));
@@ -268,7 +268,7 @@ function schedulePreview() {
 }
 
 async function preview() {
-  if (form.elements.dataset.value === "upload" && !uploaded) return;
+  if (form.elements.dataset.value === registry.upload && !uploaded) return;
   const mine = ++previewing;
   try {
     const response = await fetch("api/preview", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(settings(uploaded)) });

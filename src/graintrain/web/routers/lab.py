@@ -14,8 +14,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from ...events import FINAL
 from ...lab import registry as lab_registry
 from ..presets import PRESETS
 from ..jobs import Job, JobManager, JobSettings, QueueFull, points, state_dict_bytes, state_dict_json
@@ -121,8 +122,25 @@ async def read_settings(request: Request) -> JobSettings:
         raise refused from None
 
 
+class Accepted(BaseModel):
+    """A queued job, as its page learns of it."""
+
+    id: str  # the job's name in every address below
+    token: str  # the starting page's key: control and export ask for it
+    events: str  # where the job's events stream (graintrain/events.py)
+
+
+class Preview(BaseModel):
+    """The data some settings would train on, before any training."""
+
+    dataset: str  # its name
+    classes: list[str]  # the classes' names, in label order
+    points: dict  # the training points to plot (lab.points)
+    sample_of: int | None  # how many points the run trains on, when this is a smaller sample of them
+
+
 @router.post("/jobs", status_code=202, openapi_extra=SETTINGS_BODY)
-async def start(request: Request, jobs: JobManager = Depends(get_jobs)) -> dict:
+async def start(request: Request, jobs: JobManager = Depends(get_jobs)) -> Accepted:
     """Queue a training job. Answers 202 with its id and the token that controls it; 422 naming
     the field and why; 429 when the queue is full."""
     try:
@@ -130,11 +148,11 @@ async def start(request: Request, jobs: JobManager = Depends(get_jobs)) -> dict:
         job = jobs.submit(await read_settings(request))
     except QueueFull as full:
         raise HTTPException(status_code=429, detail=str(full)) from None
-    return {"id": job.id, "token": job.token, "events": f"/api/jobs/{job.id}/events?token={job.token}"}
+    return Accepted(id=job.id, token=job.token, events=f"/api/jobs/{job.id}/events?token={job.token}")
 
 
 @router.post("/preview", openapi_extra=SETTINGS_BODY)
-async def preview(request: Request) -> dict:
+async def preview(request: Request) -> Preview:
     """The training points the settings would train on, for the page to show before training."""
     previews = request.app.state.previews
     if not previews.acquire(blocking=False):  # making data costs memory: as many at once as workers
@@ -146,8 +164,8 @@ async def preview(request: Request) -> dict:
         asked = settings.n
         shown = settings if not asked or asked <= PREVIEW_POINTS else settings.model_copy(update={"n": PREVIEW_POINTS})
         data = await run_in_threadpool(shown.data)
-        return {"dataset": data.name, "classes": list(data.classes), "points": points(data),
-                "sample_of": asked if shown is not settings else None}
+        return Preview(dataset=data.name, classes=list(data.classes), points=points(data),
+                       sample_of=asked if shown is not settings else None)
     finally:
         previews.release()
 
@@ -188,7 +206,7 @@ async def events(request: Request, token: str = "", job: Job = Depends(get_job),
                 elif time.monotonic() - quiet_since >= heartbeat:  # a paused job sends nothing:
                     yield ": still here\n\n"  # a comment keeps proxies from closing the stream
                     quiet_since = time.monotonic()
-                ended = any(e["type"] in ("done", "error", "stopped") for e in new)
+                ended = any(e["type"] in FINAL for e in new)
                 if not ended:
                     await asyncio.sleep(POLL_SECONDS)
         finally:  # also reached when the server cancels the stream because the client left
