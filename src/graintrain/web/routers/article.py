@@ -20,7 +20,7 @@ def home() -> RedirectResponse:
     return RedirectResponse("index.html")
 
 
-@router.api_route("/{page}.html", methods=["GET", "HEAD"], response_class=HTMLResponse)
+@router.api_route("/{page}.html", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
 def page(page: str, site: Site = Depends(get_site)) -> HTMLResponse:
     """A chapter, the contents page, or the 404 page."""
     text = site.page(f"{page}.html")
