@@ -102,7 +102,7 @@ def test_fit_imports_neither_torch_dynamo_nor_scipy():
     (["fit", "mlp", "white", "--hidden", "300"], "from 1 to 256"),
     (["fit", "line", "white", "--lr", "0"], "--lr must be above 0 and at most 10, got 0"),
     (["fit", "line", "white", "--optimizer", "rmsprop"], "--optimizer is one of adam, sgd, lbfgs, got 'rmsprop'"),
-    (["fit", "line", "white", "--objective", "mixture"], "needs a model with experts"),
+    (["fit", "line", "white", "--objective", "mixture"], "--objective mixture cannot train line, which trains on mse"),
     (["fit", "line", "white", "--lines", "3"], "--lines applies to switchboard"),
     (["fit", "line", "switchboard", "--selector-range=2,1"], "must increase"),
     (["fit", "line", "switchboard", "--selector-range", "0,nope"], "takes numbers"),

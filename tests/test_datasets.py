@@ -67,11 +67,21 @@ def test_unknown_names_list_the_choices():
 
 def test_every_dataset_option_default_is_declared_once():
     """A default written in the registry and again in the generator's signature can drift apart
-    unseen (the switchboard's five did). The generators take their options as keywords without
-    defaults: make_dataset passes the registry's."""
+    unseen (the switchboard's five did). The generators take n, noise, the seed and their options
+    without defaults: make_dataset passes the registry's (DatasetSpec.n and .noise, the Options')."""
     import inspect
     from graintrain.datasets import DATASETS
     twice = {name: sorted(p.name for p in inspect.signature(spec.make).parameters.values()
-                          if p.name in {o.name for o in spec.options} and p.default is not inspect.Parameter.empty)
+                          if p.default is not inspect.Parameter.empty)
              for name, spec in DATASETS.items()}
+    assert {name: params for name, params in twice.items() if params} == {}
+
+
+def test_every_model_option_default_is_declared_once():
+    """The models' builders likewise take their options without defaults: make_model passes the
+    registry's, so hidden=10 or init=data is written in one declaration only."""
+    import inspect
+    from graintrain.models import MODELS
+    twice = {name: [p.name for p in inspect.signature(spec.build).parameters.values()
+                    if p.default is not inspect.Parameter.empty] for name, spec in MODELS.items()}
     assert {name: params for name, params in twice.items() if params} == {}

@@ -61,7 +61,9 @@ def test_awkward_csv_files_train_or_name_their_line(lab, csv, says):
 def test_an_objective_the_model_cannot_take_is_refused_up_front(lab):
     client, _ = lab
     response = client.post("/api/jobs", json={"model": "line", "dataset": "white", "objective": "mixture"})
-    assert response.status_code == 422 and "needs a model with experts" in response.text
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "objective"]
+    assert "objective mixture cannot train line, which trains on mse" in response.text
 
 
 def _raw(url: str, request: bytes, wait: float = 15) -> bytes:

@@ -172,23 +172,23 @@ def test_a_worker_that_dies_or_hangs_ends_its_job_and_is_replaced(site, site_cac
 
 
 @pytest.mark.parametrize("settings, field, says", [
-    ({"model": "mlp", "dataset": "white", "hidden": [300]}, ["body", "hidden", 0], "less than or equal to 256"),
-    ({"model": "line", "dataset": "white", "steps": 20001}, ["body", "steps"], "less than or equal to 20000"),
-    ({"model": "line", "dataset": "white", "n": 20001}, ["body", "n"], "less than or equal to 20000"),
-    ({"model": "line", "dataset": "white", "lr": 0}, ["body", "lr"], "greater than 0"),
+    ({"model": "mlp", "dataset": "white", "hidden": [300]}, ["body", "hidden"], "hidden must be from 1 to 256, got 300"),
+    ({"model": "line", "dataset": "white", "steps": 20001}, ["body", "steps"], "steps must be from 1 to 20000"),
+    ({"model": "line", "dataset": "white", "n": 20001}, ["body", "n"], "n must be from 4 to 20000"),
+    ({"model": "line", "dataset": "white", "lr": 0}, ["body", "lr"], "lr must be above 0"),
     ({"model": "lasagna", "dataset": "white"}, ["body", "model"], "'line'"),
-    ({"model": "line", "dataset": "white", "hidden": [3]}, ["body"], "hidden applies to mlp"),
+    ({"model": "line", "dataset": "white", "hidden": [3]}, ["body", "hidden"], "hidden applies to mlp"),
     ({"model": "line", "dataset": "upload", "csv": "x" * 2_000_001}, ["body", "csv"], "at most 2000000"),
     ({"model": "line", "dataset": "upload", "csv": "cups,darkness,water\n1,0,2\n2,0,x\n"}, ["body"],
      "line 3, column water: 'x' is not a number"),
     ({"model": "classifier", "dataset": "upload", "csv": "cups,darkness,water\n1,0,2\n2,0,4\n3,0,6\n4,0,8\n"},
      ["body"], "needs a label column"),
-    ({"model": "line", "dataset": "white", "regions": "random"}, ["body"], "regions applies to switchboard"),
-    ({"model": "line", "dataset": "switchboard", "regions": "wavy"}, ["body", "regions"], "'equal'"),
-    ({"model": "line", "dataset": "switchboard", "selector_range": [3, 1]}, ["body"], "must increase"),
+    ({"model": "line", "dataset": "white", "regions": "random"}, ["body", "regions"], "regions applies to switchboard"),
+    ({"model": "line", "dataset": "switchboard", "regions": "wavy"}, ["body", "regions"], "regions is one of equal, random, got 'wavy'"),
+    ({"model": "line", "dataset": "switchboard", "selector_range": [3, 1]}, ["body", "selector_range"], "must increase"),
     ({"model": "line", "dataset": "switchboard", "selector_range": [1]}, ["body", "selector_range"],
-     "at least 2 items"),
-    ({"model": "line", "dataset": "three-grains", "darkness": [0.1, 0.2]}, ["body"], "takes 3 numbers"),
+     "takes 2 numbers, got 1"),
+    ({"model": "line", "dataset": "three-grains", "darkness": [0.1, 0.2]}, ["body", "darkness"], "takes 3 numbers"),
 ])
 def test_bad_settings_get_a_422_that_names_the_field(lab, settings, field, says):
     client, _ = lab

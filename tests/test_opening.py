@@ -39,9 +39,9 @@ def test_the_curve_keeps_adams_steps_and_drops_the_trials_lbfgs_passes_over():
     data = run.data()
     reported = []
     fit = run.fit(data, on_step=lambda step, total, loss: reported.append(loss))
-    curve = accepted(fit.losses, run.recipe())
+    curve = accepted(fit.losses, run.plan.recipe)
     assert reported == curve  # what a live job streams is what a replay draws
-    adam, *lbfgs = run.recipe().stages
+    adam, *lbfgs = run.plan.recipe.stages
     assert curve[:adam.steps] == fit.losses[:adam.steps]  # every Adam step is taken, rises and all
     at = adam.steps
     for stage in lbfgs:
@@ -56,7 +56,7 @@ def test_each_start_of_a_run_of_several_draws_its_own_curve():
     run = Run(model="mlp", dataset="white+brown", restarts=2)  # one L-BFGS stage, two starts
     seen = []
     fit = run.fit(on_step=lambda step, total, loss: seen.append((step, loss)))
-    per_start = run.recipe().stages[0].steps
+    per_start = run.plan.recipe.stages[0].steps
     second = [loss for step, loss in seen[per_start:]]
     assert len(seen) == 2 * per_start and second[0] > second[-1]  # the second start begins afresh
     assert all(b <= a for a, b in zip(second, second[1:]))

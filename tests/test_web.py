@@ -234,7 +234,7 @@ def test_each_figure_links_to_a_lab_run_that_trains_exactly_its_run(site, name):
     assert Run.from_query(link) == lab_run  # the server reads the link as the page sends it
     figure_runs = [r.model_copy(update={"snapshots": 0}) for r in FIGURES[name].runs if isinstance(r, Run)]
     assert lab_run in figure_runs, (link, figure_runs)
-    assert lab_run.recipe() in [r.recipe() for r in figure_runs]
+    assert lab_run.plan.recipe in [r.plan.recipe for r in figure_runs]
 
 
 def test_a_relu_network_bends_at_most_once_per_unit_and_nears_the_curve_as_it_widens(site):

@@ -77,7 +77,7 @@ class Cache:
                 return Trained(run, data, record, from_cache=True)
             except Exception:  # unreadable or from an older layout: train it again
                 path.unlink(missing_ok=True)
-        record = run.fit(data, on_step=on_step)
+        record = run.plan.fit(data, on_step=on_step)
         self._save(path, record)
         return Trained(run, data, record)
 

@@ -44,7 +44,7 @@ def _tasks(n: int, near: int, far: int) -> list[tuple[int, bool]]:
     return [(n, False), (near, False), (far, True)]
 
 
-def recipe_cards(n: int = 1000, noise: float = 0.1, seed: int = 0, *, m: int,
+def recipe_cards(n: int, noise: float, seed: int, *, m: int,
                  ratios: tuple[float, float]) -> Dataset:
     """n cards of one grain each, r ~ U(ratios): m pairs (x_i, r·x_i + noise), a query x_q ~ U(0.5, 4)
     and its water r·x_q. Held out: n/2 cards asked in range and n/4 asked about a pot of 10 cups."""
@@ -72,7 +72,7 @@ def _shades(count: int, g: int, spacing: float | None, gen: torch.Generator) -> 
     return torch.empty(count, 1).uniform_(0, 1 - span, generator=gen) + spacing * torch.arange(g)
 
 
-def recipe_cards_mixed(n: int = 1000, noise: float = 0.1, seed: int = 0, *, m: int, grains: int,
+def recipe_cards_mixed(n: int, noise: float, seed: int, *, m: int, grains: int,
                        ratios: tuple[float, float], spacing: float | None, jitter: float,
                        readings: tuple[float, float]) -> Dataset:
     """n cards, each with G grains of fresh ratios r_g ~ U(ratios) and darkness d_g (``_shades``);

@@ -126,6 +126,8 @@ class DatasetSpec:
 
     where: str  # the generator, as "module:function" in graintrain: "grains:white"
     about: str
+    n: int  # training points, unless a run asks for another number
+    noise: float  # the standard deviation of the noise on the water, unless a run asks for another
     options: tuple[Option, ...] = ()
     photos: bool = False  # each point comes with a photo of its grain
     context: int = 0  # each point is a task with a context of measured examples: their channels (2 or 3)
@@ -189,24 +191,26 @@ MIXED_OPTIONS = (_context_length(8, "measured examples of each grain on each car
                         low=-1e6, high=1e6, length=2, increasing=True))
 
 DATASETS: dict[str, DatasetSpec] = {
-    "white": DatasetSpec("grains:white", "white rice only: 2 cups of water per cup", (_darkness(1, "white"),)),
-    "brown": DatasetSpec("grains:brown", "brown rice only: 3 cups of water per cup", (_darkness(1, "brown"),)),
-    "white+brown": DatasetSpec("grains:white_brown", "both rices, with their darkness",
+    "white": DatasetSpec("grains:white", "white rice only: 2 cups of water per cup", 40, 0.1,
+                         (_darkness(1, "white"),)),
+    "brown": DatasetSpec("grains:brown", "brown rice only: 3 cups of water per cup", 40, 0.1,
+                         (_darkness(1, "brown"),)),
+    "white+brown": DatasetSpec("grains:white_brown", "both rices, with their darkness", 80, 0.1,
                                (_darkness(2, "white, brown"),)),
-    "bran": DatasetSpec("grains:bran", "white+brown to train; half-bran rice (d=0.25) held out to test",
+    "bran": DatasetSpec("grains:bran", "white+brown to train; half-bran rice (d=0.25) held out to test", 80, 0.1,
                         (_darkness(3, "white, brown, half-bran"),)),
     "three-grains": DatasetSpec("grains:three_grains", "white, brown and the franken-grain (d=0.95, 1 cup)",
-                                (_darkness(3, "white, brown, franken"),)),
-    "curve": DatasetSpec("grains:curve", "one made-up grain whose water bends: x²/2 cups for x cups"),
+                                120, 0.1, (_darkness(3, "white, brown, franken"),)),
+    "curve": DatasetSpec("grains:curve", "one made-up grain whose water bends: x²/2 cups for x cups", 200, 0.02),
     "grain-photos": DatasetSpec("photos:grain_photos", "white, round white and brown rice (half-bran too with "
-                                "--grains 4), each with a photo of its grain", PHOTO_OPTIONS, photos=True),
+                                "--grains 4), each with a photo of its grain", 360, 0.1, PHOTO_OPTIONS, photos=True),
     "switchboard": DatasetSpec("switchboard:switchboard", "K random lines; a selector z picks one by its region",
-                               SWITCHBOARD_OPTIONS),
+                               500, 0.05, SWITCHBOARD_OPTIONS),
     "recipe-cards": DatasetSpec("cards:recipe_cards", "each point a task: m measured pairs of a grain of fresh "
-                                "ratio r ~ U(0.5, 4), then a query x", CARD_OPTIONS, context=2),
+                                "ratio r ~ U(0.5, 4), then a query x", 1000, 0.1, CARD_OPTIONS, context=2),
     "recipe-cards-mixed": DatasetSpec("cards:recipe_cards_mixed", "each task mixes grains of fresh ratios, "
                                       "each pair tagged with its darkness; the query's darkness picks one",
-                                      MIXED_OPTIONS, context=3),
+                                      1000, 0.1, MIXED_OPTIONS, context=3),
 }
 
 
@@ -226,12 +230,19 @@ def dataset_options(name: str, options: dict) -> dict:
 
 def make_dataset(name: str, n: int | None = None, noise: float | None = None, seed: int = 0,
                  **options) -> Dataset:
-    """Build a registered dataset by name; n and noise default to the generator's own defaults."""
+    """Build a registered dataset by name, its settings checked; n, noise and the options the run
+    leaves out take the dataset's declared defaults."""
     if name not in DATASETS:
         raise KeyError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
     common = {o.name: o.check(v) for o, v in zip(DATA_OPTIONS, (n, noise)) if v is not None}
-    own = dataset_options(name, options)
-    declared = {o.name: o.default for o in DATASETS[name].options}  # each default declared here only
-    data = DATASETS[name].make(seed=seed, **common, **{**declared, **own})
-    data.options = {**own, **data.options}  # what it was made with, so a run can tell (Run.fit)
+    return generate(name, seed=seed, **common, **dataset_options(name, options))
+
+
+def generate(name: str, n: int | None = None, noise: float | None = None, seed: int = 0, **options) -> Dataset:
+    """A registered dataset from settings already checked (a run's plan), declared defaults filled."""
+    spec = DATASETS[name]
+    declared = {o.name: o.default for o in spec.options}  # each default declared in the registry only
+    data = spec.make(n=spec.n if n is None else n, noise=spec.noise if noise is None else noise, seed=seed,
+                     **{**declared, **options})
+    data.options = {**options, **data.options}  # what it was made with, so a run can tell (Run.fit)
     return data

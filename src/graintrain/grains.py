@@ -64,31 +64,31 @@ def _grains(train_grains: list[str], test_grains: list[str], n: int, noise: floa
                    options, regions)
 
 
-def white(n: int = 40, noise: float = 0.1, seed: int = 0,
+def white(n: int, noise: float, seed: int,
         *, darkness: tuple[float, ...] | None) -> Dataset:
     """White rice alone: y = 2x + noise."""
     return _grains(["white"], ["white"], n, noise, seed, "white", darkness)
 
 
-def brown(n: int = 40, noise: float = 0.1, seed: int = 0,
+def brown(n: int, noise: float, seed: int,
         *, darkness: tuple[float, ...] | None) -> Dataset:
     """Brown rice alone: y = 3x + noise."""
     return _grains(["brown"], ["brown"], n, noise, seed, "brown", darkness)
 
 
-def white_brown(n: int = 80, noise: float = 0.1, seed: int = 0,
+def white_brown(n: int, noise: float, seed: int,
         *, darkness: tuple[float, ...] | None) -> Dataset:
     """White and brown rice together, told apart only by their darkness."""
     return _grains(["white", "brown"], ["white", "brown"], n, noise, seed, "white+brown", darkness)
 
 
-def bran(n: int = 80, noise: float = 0.1, seed: int = 0,
+def bran(n: int, noise: float, seed: int,
         *, darkness: tuple[float, ...] | None) -> Dataset:
     """White and brown rice to train on; the half-bran rice (d = 0.25) appears only in the test set."""
     return _grains(["white", "brown"], ["white", "brown", "half-bran"], n, noise, seed, "bran", darkness)
 
 
-def three_grains(n: int = 120, noise: float = 0.1, seed: int = 0,
+def three_grains(n: int, noise: float, seed: int,
         *, darkness: tuple[float, ...] | None) -> Dataset:
     """White rice, brown rice and the franken-grain, whose ratio breaks the darkness trend."""
     grains = ["white", "brown", "franken"]
@@ -101,7 +101,7 @@ def curve_water(x: Tensor) -> Tensor:
     return x.square() / 2
 
 
-def curve(n: int = 200, noise: float = 0.02, seed: int = 0) -> Dataset:
+def curve(n: int, noise: float, seed: int) -> Dataset:
     """One made-up grain, darkness 0, whose water is ``curve_water``: n pots x ~ U(CUPS) to train,
     n/2 more held out in range and four at FAR_CUPS. The noise is small, so that every further
     straight piece a network adds can still be seen to bring it closer to the curve."""

@@ -148,9 +148,9 @@ def snapshot(model: torch.nn.Module, data: Dataset) -> dict:
 
 def started(run, data: Dataset, model: torch.nn.Module) -> dict:
     """The event that opens a run: its recipe's stages and size, the data, the model's size."""
-    recipe = run.recipe()
+    recipe = run.plan.recipe
     per_start = recipe.per_start
-    return Started(total=per_start * recipe.restarts, starts=recipe.restarts, per_start=per_start,
+    return Started(total=recipe.total_steps, starts=recipe.restarts, per_start=per_start,
                    stages=[{"objective": st.objective, "optimizer": st.optimizer, "steps": st.steps,
                             "only": st.only} for st in recipe.stages],
                    model=run.model, dataset=data.name, classes=list(data.classes),
@@ -161,7 +161,7 @@ def started(run, data: Dataset, model: torch.nn.Module) -> dict:
 
 def found_experts(run, data: Dataset) -> bool:
     """Whether the run's experts were counted from its data rather than given or one per class."""
-    return not data.labelled and run.model.startswith("attention") and run.experts is None
+    return not data.labelled and dict(run.plan.options).get("experts", 0) is None
 
 
 def done(model: torch.nn.Module, data: Dataset, step: int, loss: float | None, seconds: float,
@@ -182,7 +182,7 @@ def replay(trained) -> list[dict]:
     run, data, fit = trained.run, trained.data, trained.fit
     one = run.model_copy(update={"restarts": 1})
     first = started(one, data, fit.model)
-    curve = accepted(fit.losses, one.recipe())  # as a live job streams it: L-BFGS's trials left out
+    curve = accepted(fit.losses, one.plan.recipe)  # as a live job streams it: L-BFGS's trials left out
     events, shown = [first], 0
     for i, (step, _) in enumerate(fit.snapshots):
         if step == 0:

@@ -61,13 +61,16 @@ class Option:
 
     def parse(self, text: str) -> Any:
         """The value written as text (a CLI argument or a link), checked; OptionError says what is wrong."""
+        return self.check(self.read(text))
+
+    def read(self, text: str) -> Any:
+        """The value written as text, as a number or numbers, not yet checked against the bounds
+        (a run checks it once, by the declaration of the dataset or model it is for)."""
         if self.kind == "choice":
-            value: Any = text
-        elif self.is_list:
-            value = tuple(self._number(part, text) for part in text.split(","))
-        else:
-            value = self._number(text, text)
-        return self.check(value)
+            return text
+        if self.is_list:
+            return tuple(self._number(part, text) for part in text.split(","))
+        return self._number(text, text)
 
     def _number(self, text: str, whole_text: str) -> float | int:
         whole = self.kind in ("int", "ints")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .datasets import DATASETS, GRAINS, Dataset
+from .datasets import GRAINS, Dataset
 from .grains import _grains
 
 PALE = torch.tensor([0.95, 0.93, 0.86])  # the colour of a grain of darkness 0
@@ -88,17 +88,16 @@ def draw(grains: list[str], darkness: list[float], label: Tensor, gen: torch.Gen
     return photo.clamp(0.0, 1.0)
 
 
-def grain_photos(n: int = 360, noise: float = 0.1, seed: int = 0, **options) -> Dataset:
+def grain_photos(n: int, noise: float, seed: int, *, darkness: tuple[float, ...] | None, grains: int,
+                 look: tuple[float, float], lighting: float, size: int) -> Dataset:
     """White rice (long), round white rice (short, same colour, 1.5 cups) and brown rice
-    (speckled), and with grains=4 half-bran rice, each point with a photo of its grain. The options
-    (darkness, grains, look, lighting, size) default to their declarations in datasets.DATASETS."""
-    given = {o.name: o.default for o in DATASETS["grain-photos"].options} | options
-    grains = PHOTO_GRAINS[:given["grains"]]
-    data = _grains(grains, grains, n, noise, seed, "grain-photos", given["darkness"])
-    shades = list(given["darkness"] or [GRAINS[g].darkness for g in grains])
-    looks = LOOKS | {"round-white": Look(*given["look"], LOOKS["round-white"].speckles)}
+    (speckled), and with grains=4 half-bran rice, each point with a photo of its grain; the options
+    are declared, with their defaults, in datasets.PHOTO_OPTIONS."""
+    kinds = PHOTO_GRAINS[:grains]
+    data = _grains(kinds, kinds, n, noise, seed, "grain-photos", darkness)
+    shades = list(darkness or [GRAINS[g].darkness for g in kinds])
+    looks = LOOKS | {"round-white": Look(*look, LOOKS["round-white"].speckles)}
     gen = torch.Generator().manual_seed(seed + 2**20)  # its own draws: the meter's points stay as they were
-    train, test = (dataclasses.replace(s, photo=draw(grains, shades, s.label, gen, given["size"],
-                                                     given["lighting"], looks))
+    train, test = (dataclasses.replace(s, photo=draw(kinds, shades, s.label, gen, size, lighting, looks))
                    for s in (data.train, data.test))
     return dataclasses.replace(data, train=train, test=test)

@@ -15,31 +15,30 @@ import hashlib
 from typing import Annotated, Callable, Literal
 from urllib.parse import parse_qsl, urlencode
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, create_model, model_validator
 from torch import nn
 
-from .datasets import DATA_OPTIONS, DATASETS, Dataset, dataset_options, make_dataset
-from .models import MODELS, make_model
-from .options import Option, check_options, takers
+from .datasets import DATA_OPTIONS, DATASETS, Dataset, dataset_options
+from .models import MODELS
+from .options import Option, OptionError, check_options, takers
 from .recipe import RECIPE_OPTIONS, SEED, Recipe
 from .run_options import GROUPS, OPTIONS
-from .train import SEEDING, Fit, check, fit
+from .plan import DataSpec, Plan
+from .train import SEEDING, Fit
 
 
 STAGE = ("optimizer", "objective", "lr", "steps")  # the options that make a run's recipe one stage
 
 
 def _field(option: Option) -> tuple:
-    """A pydantic field for an option: its type and bounds; unset (None) unless it is the seed."""
-    bounds = {"gt" if option.low_open else "ge": option.low} if option.low is not None else {}
-    bounds |= {"le": option.high} if option.high is not None else {}
-    number = Annotated[int, Field(strict=True, **bounds)] if option.kind in ("int", "ints") else \
-        Annotated[float, Field(allow_inf_nan=False, **bounds)]
+    """A pydantic field for an option: its type only, since the registry that declares the option
+    checks its value (Run._plan_it); unset (None) unless it is the seed."""
+    number = Annotated[int, Field(strict=True)] if option.kind in ("int", "ints") else \
+        Annotated[float, Field(allow_inf_nan=False)]
     if option.kind == "choice":
-        kind: object = Literal[option.choices]  # type: ignore[valid-type]
+        kind: object = str
     elif option.is_list:
-        kind = Annotated[tuple[number, ...], Field(min_length=option.length or 1,  # type: ignore[valid-type]
-                                                   max_length=option.length or option.most)]
+        kind = tuple[number, ...]  # type: ignore[valid-type]
     else:
         kind = number
     if option is SEED:
@@ -54,20 +53,42 @@ def _text(value) -> str:
 
 
 class _Run(BaseModel):
-    """What to train: a registered model on a registered dataset, with options, recipe and seed."""
+    """What to train: a registered model on a registered dataset, with options, recipe and seed.
+    Made, it has checked every setting once and resolved them into ``plan``, which the rest reads."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     model: Literal[tuple(MODELS)]  # type: ignore[valid-type]
     dataset: Literal[tuple(DATASETS)]  # type: ignore[valid-type]
     snapshots: int = Field(0, ge=0, le=1000, description="parameter snapshots kept for a replay")
+    _plan: Plan = PrivateAttr()
 
     @model_validator(mode="after")
-    def _fits_together(self) -> "_Run":
-        check_options(MODELS, self.model, self._given(GROUPS["model"]), "model")
-        if self.dataset in DATASETS:  # the lab's uploads have no registry entry to check against
-            dataset_options(self.dataset, self.data_options())
+    def _plan_it(self) -> "_Run":
+        """Check each setting by the registry that declares it (an OptionError names it), once, and
+        resolve the plan: the model's options, the data and the recipe, defaults filled."""
+        spec = MODELS[self.model]
+        options = check_options(MODELS, self.model, self._given(GROUPS["model"]), "model")
+        recipe = self._recipe()  # a Stage and a Recipe check their own settings
+        for stage in recipe.stages:
+            if stage.objective not in spec.objectives:
+                raise OptionError("objective", f"{stage.objective} cannot train {self.model}, which "
+                                               f"trains on {' or '.join(spec.objectives)}")
+        self._plan = Plan(self.model, tuple({**{o.name: o.default for o in spec.options}, **options}.items()),
+                          self._data_spec(), recipe)
         return self
+
+    @property
+    def plan(self) -> Plan:
+        """The run resolved: what the command line, the lab, the cache and the study train by."""
+        return self._plan
+
+    def model_copy(self, *, update: dict | None = None, deep: bool = False):
+        """A copy with ``update`` applied, checked and planned anew (pydantic's own copy would keep
+        the old plan and check nothing)."""
+        if not update:
+            return super().model_copy(deep=deep)
+        return type(self)(**{**self.model_dump(exclude_unset=True), **update})
 
     def _given(self, options) -> dict:
         return {o.name: v for o in options if (v := getattr(self, o.name)) is not None}
@@ -80,7 +101,15 @@ class _Run(BaseModel):
         """The dataset's own options this run sets (n and noise aside), e.g. {"lines": 5}."""
         return self._given(GROUPS["data"][len(DATA_OPTIONS):])
 
-    def recipe(self) -> Recipe:
+    def _data_spec(self) -> DataSpec:
+        """The data this run names, checked, the dataset's declared defaults filled."""
+        given = {o.name: o.check(v) for o in DATA_OPTIONS if (v := getattr(self, o.name)) is not None}
+        spec = DATASETS[self.dataset]
+        own = dataset_options(self.dataset, self.data_options())
+        return DataSpec(self.dataset, SEED.check(self.seed), given.get("n", spec.n), given.get("noise", spec.noise),
+                        tuple({**{o.name: o.default for o in spec.options}, **own}.items()))
+
+    def _recipe(self) -> Recipe:
         """The model's registered recipe with this run's seed and snapshots; any of optimizer,
         objective, lr and steps make it one stage, which starts from the first registered stage."""
         own = MODELS[self.model].recipe
@@ -90,8 +119,8 @@ class _Run(BaseModel):
                       snapshots=max(own.snapshots, self.snapshots))
 
     def data(self) -> Dataset:
-        """The run's dataset, made from its seed."""
-        return make_dataset(self.dataset, n=self.n, noise=self.noise, seed=self.seed, **self.data_options())
+        """The run's dataset, made by its plan."""
+        return self.plan.data.make()
 
     def _unlike(self, data: Dataset) -> list[str]:
         """This run's data settings, as name=value, that ``data`` was not made with."""
@@ -100,37 +129,29 @@ class _Run(BaseModel):
         return [f"{k}={_text(v)}" for k, v in wanted.items() if made.get(k) != v]
 
     def build(self, data: Dataset, start: bool = True) -> nn.Module:
-        """A fresh, untrained model for this run's data (not started from it when ``start`` is
-        False: for loading a saved state)."""
-        return make_model(self.model, data, start=start, **self.model_options())
+        """A fresh, untrained model for this run's data (``Plan.build``)."""
+        return self.plan.build(data, start=start)
 
     def probe(self, data: Dataset) -> nn.Module:
-        """An untrained model, after checking that the recipe can train it (ValueError if not)."""
+        """An untrained model for ``data``: a ValueError if the data lacks what the model reads
+        (photos, cards), the one thing about a run that only its data can tell."""
         with SEEDING:  # building draws from the global RNG, which another thread may be seeding
-            model = self.build(data)
-        check(self.recipe(), model)
-        return model
+            return self.build(data)
 
     def fit(self, data: Dataset | None = None, on_step: Callable[[int, int, float], None] | None = None,
             on_build: Callable[[nn.Module], None] | None = None) -> Fit:
-        """Train the run with the one trainer; ``on_build`` sees each start's model before it trains."""
+        """Train the run by its plan; ``on_build`` sees each start's model before it trains."""
         if data is None:
             data = self.data()
         elif unlike := self._unlike(data):  # fitting anyway would drop these settings unsaid
             raise ValueError(f"the data given to fit was not made with this run's {', '.join(unlike)}: "
                              "leave those settings out of the run, or let it make its own data (fit())")
-
-        def build() -> nn.Module:
-            model = self.build(data)
-            if on_build is not None:
-                on_build(model)
-            return model
-        return fit(build, data.train, self.recipe(), on_step=on_step)
+        return self.plan.fit(data, on_step=on_step, on_build=on_build)
 
     def key(self) -> str:
         """A file name that changes whenever anything that decides the numbers changes."""
         from . import __version__
-        text = repr((self.model_dump(exclude_defaults=True), self.recipe(), __version__))
+        text = repr((self.model_dump(exclude_defaults=True), self.plan.recipe, __version__))
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def query(self) -> str:
@@ -143,7 +164,7 @@ class _Run(BaseModel):
     def parse(cls, texts: dict[str, str]):
         """A run from settings written as text (command-line flags, a link's query); an
         OptionError or pydantic's ValidationError says what is wrong."""
-        return cls(**{k: OPTIONS[k].parse(v) if k in OPTIONS else v for k, v in texts.items()})
+        return cls(**{k: OPTIONS[k].read(v) if k in OPTIONS else v for k, v in texts.items()})
 
     @classmethod
     def from_query(cls, query: str):

@@ -12,7 +12,7 @@ from .datasets import Dataset, Split
 MIN_WIDTH = 0.25  # with random widths, no region is narrower than this share of an equal one
 
 
-def switchboard(n: int = 500, noise: float = 0.05, seed: int = 0, *, lines: int, regions: str, order: str,
+def switchboard(n: int, noise: float, seed: int, *, lines: int, regions: str, order: str,
                 selector_range: tuple[float, float], selector_noise: float) -> Dataset:
     """K random lines y = s_k·x + c_k, s ~ U(-3, 3), c ~ U(-1, 1); z ~ U(low, high) picks the line
     whose region of z holds it. Regions are equal or of random width; the lines sit along z in

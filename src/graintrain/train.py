@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from . import optimizers
 from .curve import Accepted
 from .datasets import Split
-from .recipe import OBJECTIVE_NAMES, OPTIMIZERS, RESTARTS, STEPS, Recipe, Stage, TrainingDiverged
+from .recipe import OBJECTIVE_NAMES, Recipe, Stage, TrainingDiverged
 
 
 SEEDING = threading.Lock()  # held while seeding and building, so concurrent runs repeat exactly
@@ -82,16 +82,6 @@ def labelled(model: nn.Module, data: Split, stage: Stage) -> Tensor:
 # Each name recipe.py declares is the function of that name here ("cross-entropy": cross_entropy).
 OBJECTIVES: dict[str, Callable[[nn.Module, Split, Stage], Tensor]] = {
     name: globals()[name.replace("-", "_")] for name in OBJECTIVE_NAMES}
-# Which models each objective can train, and what to tell the reader when it cannot.
-APPLIES: dict[str, tuple[Callable[[nn.Module], bool], str]] = {
-    "mse": (lambda m: not hasattr(m, "probabilities"), "a model that predicts water"),
-    "mixture": (lambda m: hasattr(m, "experts"), "a model with experts (attention)"),
-    "cross-entropy": (lambda m: hasattr(m, "probabilities"), "a classifier"),
-    "labelled": (lambda m: hasattr(m, "with_labels"), "a model built on a classifier "
-                 "(pipeline, relu-switch)"),
-}
-
-
 @dataclass
 class Fit:
     """What training left: the best model, its loss curve, snapshots, and every start's final loss."""
@@ -104,7 +94,7 @@ class Fit:
     seconds: float = 0.0
 
 
-# How each optimizer named in recipe.OPTIMIZERS is made for a stage.
+# How each optimizer named in recipe.OPTIMIZERS is made for a stage (a test holds the two to each other).
 MAKE_OPTIMIZER = {
     "adam": lambda params, stage: optimizers.Adam(params, lr=stage.step_size, fused=True),  # one kernel: 1.2x here
     "sgd": lambda params, stage: optimizers.SGD(params, lr=stage.step_size),
@@ -115,37 +105,7 @@ MAKE_OPTIMIZER = {
 
 
 def _optimizer(stage: Stage, params: list[Tensor]) -> torch.optim.Optimizer:
-    return MAKE_OPTIMIZER[stage.optimizer](params, stage)  # check() has refused any other name
-
-
-def check(recipe: Recipe, model: nn.Module | None = None) -> None:
-    """Raise ValueError for a recipe that cannot run (on this model), naming what is wrong."""
-    if not recipe.stages:
-        raise ValueError("a recipe needs at least one stage")
-    RESTARTS.check(recipe.restarts)  # an OptionError, a ValueError, naming it
-    for s in recipe.stages:
-        if s.objective not in OBJECTIVES:
-            raise ValueError(f"unknown objective {s.objective!r}; choose one of: {', '.join(OBJECTIVES)}")
-        if s.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {s.optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}")
-        STEPS.check(s.steps)
-        if s.lr is not None and not (s.lr > 0 and math.isfinite(s.lr)):
-            raise ValueError(f"the learning rate must be a positive number, got {s.lr}")
-        if not s.scale > 0:
-            raise ValueError(f"the mixture scale must be positive, got {s.scale}")
-        if model is not None and not any(n.startswith(s.only) for n, _ in model.named_parameters()):
-            names = sorted({n.split(".")[0] for n, _ in model.named_parameters()})
-            raise ValueError(f"no parameter of {type(model).__name__} starts with {s.only!r}; "
-                             f"its parameters start with: {', '.join(names)}")
-        if s.turns and s.optimizer == "lbfgs":
-            raise ValueError("turns shows each step other photos, which L-BFGS's line search cannot "
-                             "follow; use adam or sgd for that stage")
-        if s.turns and model is not None and getattr(model, "reads", "z") != "photo":
-            raise ValueError(f"turns turns photos; {type(model).__name__} does not read any")
-        applies, needs = APPLIES[s.objective]
-        if model is not None and not applies(model):
-            raise ValueError(f"the {s.objective} objective needs {needs}, "
-                             f"not {type(model).__name__}")
+    return MAKE_OPTIMIZER[stage.optimizer](params, stage)  # a Stage holds only the names recipe.py declares
 
 
 def _snapshot_steps(recipe: Recipe) -> set[int]:
@@ -204,6 +164,12 @@ def _train_once(model: nn.Module, data: Split, recipe: Recipe, start: int,
         objective = OBJECTIVES[stage.objective]
         free = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
         named = [(name, p) for name, p in free if name.startswith(stage.only)]
+        if not named:  # a stage for another model's parameters would train nothing, unsaid
+            names = sorted({n.split(".")[0] for n, _ in free})
+            raise ValueError(f"no parameter of {type(model).__name__} starts with {stage.only!r}; "
+                             f"its parameters start with: {', '.join(names)}")
+        if stage.turns and data.photo is None:
+            raise ValueError(f"turns turns photos; {type(model).__name__} is trained on points without any")
         trained = [p for _, p in named]
         held = [p for name, p in free if not name.startswith(stage.only)]
         opt = _optimizer(stage, trained)
@@ -278,7 +244,6 @@ def fit(build: Callable[[], nn.Module], data: Split, recipe: Recipe = Recipe(),
         report = None if on_step is None else (
             lambda s, _t, loss, base=start * per_start: on_step(base + s, per_start * recipe.restarts, loss))
         model = seeded_build(build, recipe.seed, start)
-        check(recipe, model)
         run = _train_once(model, data, recipe, start, report)
         finals.append(run.final_losses[0])
         if best is None or finals[-1] < best.final_losses[0]:

@@ -41,23 +41,23 @@ def run_of(args: argparse.Namespace) -> Run:
 def run_fit(args: argparse.Namespace, console: Console) -> dict:
     """Train as the arguments say, showing progress on stderr; return the JSON-ready summary."""
     run = run_of(args)
+    plan = run.plan
     try:
-        dataset = run.data()
-        run.probe(dataset)
+        dataset = plan.data.make()
+        run.probe(dataset)  # the one thing only the data can tell: whether it holds what the model reads
     except ValueError as err:
         raise UsageError(str(err)) from None
-    recipe = run.recipe()
-    total = recipe.total_steps
+    total = plan.total_steps
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                   TextColumn("step {task.completed}/{task.total}  loss {task.fields[loss]}"),
                   TimeElapsedColumn(), console=console, transient=True,
                   disable=not console.is_terminal) as progress:
         task = progress.add_task(f"{args.model} on {args.dataset}", total=total, loss="…")
-        result = run.fit(dataset, on_step=lambda step, _total, loss: progress.update(
+        result = plan.fit(dataset, on_step=lambda step, _total, loss: progress.update(
             task, completed=step, loss=f"{loss:.4g}"))
     model = result.model
     summary = {"model": args.model, "dataset": args.dataset, "parameters": _named_parameters(model),
-               "seconds": round(result.seconds, 4), "restarts": recipe.restarts,
+               "seconds": round(result.seconds, 4), "restarts": plan.recipe.restarts,
                "kept_start": result.best, "seed": run.seed, **metrics.evaluate(model, dataset)}
     if "experts" in summary:
         summary["experts"]["largest_error"] = summary["expert_error"]

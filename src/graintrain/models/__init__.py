@@ -69,6 +69,12 @@ INIT = Option("init", "choice", "data", "where training starts: data gives each 
 IN_CONTEXT = Recipe(stages=(Stage("mse", "lbfgs", steps=300),))
 
 
+# What models other than a plain regressor can be trained to lower: experts that compete for points
+# (mixture), or a classifier's cross-entropy on the labels plus the error given the true class.
+GATED = ("mse", "mixture")
+LABELLED = ("mse", "labelled")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """A registry entry: how to build the model for a dataset, and how it is trained by default."""
@@ -79,6 +85,7 @@ class ModelSpec:
     options: tuple[Option, ...] = ()  # what the builder takes besides the dataset, e.g. (HIDDEN,)
     classifies: bool = False  # True: the output is class scores, judged by accuracy, not MSE
     starts: bool = False  # True: make_model starts the model from the training data (its start())
+    objectives: tuple[str, ...] = ("mse",)  # what it can be trained to lower (recipe.OBJECTIVE_NAMES)
 
     @property
     def build(self) -> Callable[..., nn.Module]:
@@ -99,30 +106,30 @@ MODELS: dict[str, ModelSpec] = {
     "classifier": ModelSpec(
         "models.builders:classifier", "softmax over grain types, from d",
         Recipe(stages=(Stage("cross-entropy", "lbfgs", steps=25),)),
-        classifies=True),
+        classifies=True, objectives=("cross-entropy",)),
     "pipeline": ModelSpec(
         "models.builders:pipeline", "classifier, then a hard switch to one line per grain",
-        Recipe(stages=(Stage("labelled", "lbfgs", steps=50),))),
+        Recipe(stages=(Stage("labelled", "lbfgs", steps=50),)), objectives=LABELLED),
     "relu-switch": ModelSpec(
         "models.builders:relu_switch",
         "ReLU units on x and the class probabilities, held off by inhibitory weights",
-        Recipe(stages=(Stage("labelled", "lbfgs", steps=200),), restarts=3)),
+        Recipe(stages=(Stage("labelled", "lbfgs", steps=200),), restarts=3), objectives=LABELLED),
     "attention": ModelSpec(
         "models.builders:attention",
         "y = Σ_k softmax(K(d))_k · V(x)_k: K experts, each a line in x (its value V), and a key K "
         "that reads the darkness d and decides how much each expert counts",
         ATTENTION,
-        options=(EXPERTS, INIT), starts=True),
+        options=(EXPERTS, INIT), starts=True, objectives=GATED),
     "attention-blended": ModelSpec(
         "models.builders:attention_blended",
         "the same attention as the post trains it: PyTorch's start, Adam on the blended error",
         BLENDED,
-        options=(EXPERTS,)),
+        options=(EXPERTS,), objectives=GATED),
     "cross-attention": ModelSpec(
         "models.builders:cross_attention",
         "y = Σ_k softmax(K(photo))_k · V(x)_k: a small CNN looks at the grain and gates linear experts",
         CROSS_ATTENTION,
-        options=(EXPERTS,), starts=True),
+        options=(EXPERTS,), starts=True, objectives=GATED),
     "cnn-mlp": ModelSpec(
         "models.builders:cnn_mlp",
         "the same CNN's view of the grain joins x in a ReLU network, with no gate; cross-attention's size",
@@ -143,13 +150,19 @@ MODELS: dict[str, ModelSpec] = {
 
 
 def make_model(name: str, dataset: Dataset, *, start: bool = True, **options) -> nn.Module:
-    """Build a registered model for a dataset; options (hidden, experts) go to the model's builder.
-    A model that starts from the data is started from the training split, unless ``start`` is
-    False: a saved state is about to replace everything the start would set."""
+    """Build a registered model for a dataset, its options (hidden, experts) checked, the rest at
+    their declared defaults. A model that starts from the data is started from the training split,
+    unless ``start`` is False: a saved state is about to replace everything the start would set."""
     if name not in MODELS:
         raise KeyError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
-    model = MODELS[name].build(dataset, **check_options(MODELS, name, options, "model"))
-    if start and MODELS[name].starts:
+    return build_model(name, dataset, start=start, **check_options(MODELS, name, options, "model"))
+
+
+def build_model(name: str, dataset: Dataset, *, start: bool = True, **options) -> nn.Module:
+    """A registered model from options already checked (a run's plan), declared defaults filled."""
+    spec = MODELS[name]
+    model = spec.build(dataset, **{**{o.name: o.default for o in spec.options}, **options})
+    if start and spec.starts:
         train = dataset.train
         model.start(train.x, train.selector(model), train.y)
     return model
@@ -176,4 +189,4 @@ def __getattr__(name: str):
 
 
 __all__ = ["ATTENTION", "BLENDED", "CNN_MLP", "CONVEX", "CROSS_ATTENTION", "EXPERTS", "HIDDEN", "IN_CONTEXT", "INIT",
-           "MODELS", "ModelSpec", "make_model", "num_parameters", *_CLASSES]
+           "GATED", "LABELLED", "MODELS", "ModelSpec", "build_model", "make_model", "num_parameters", *_CLASSES]

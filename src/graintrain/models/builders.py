@@ -1,6 +1,7 @@
 """How each registered model is built for a dataset: ``MODELS[name].where`` names one of these.
 
-Each takes the dataset and the model's options, ``(dataset, **options) -> model``; a model that
+Each takes the dataset and the model's options, ``(dataset, **options) -> model``, without defaults
+of its own (make_model passes the registry's); a model that
 reads photos or recipe cards refuses, with a ValueError naming the datasets that have them, a
 dataset that does not.
 """
@@ -8,7 +9,7 @@ dataset that does not.
 from __future__ import annotations
 
 from ..datasets import DATASETS, Dataset
-from . import EXPERTS, HIDDEN, INIT
+from . import EXPERTS
 from .attention import Attention
 from .classifier import Classifier
 from .cnn import CNN
@@ -63,7 +64,7 @@ def sigma_pi(ds: Dataset) -> SigmaPi:
     return SigmaPi()
 
 
-def mlp(ds: Dataset, hidden: tuple[int, ...] = HIDDEN.default) -> MLP:
+def mlp(ds: Dataset, hidden: tuple[int, ...]) -> MLP:
     return MLP(tuple(hidden))
 
 
@@ -79,11 +80,11 @@ def relu_switch(ds: Dataset) -> ReluSwitch:
     return ReluSwitch(ds.num_classes)
 
 
-def attention(ds: Dataset, experts: int | None = None, init: str = INIT.default) -> Attention:
+def attention(ds: Dataset, experts: int | None, init: str) -> Attention:
     return Attention(experts or experts_for(ds), init=init)  # make_model starts it (from the data, unless random)
 
 
-def attention_blended(ds: Dataset, experts: int | None = None) -> Attention:
+def attention_blended(ds: Dataset, experts: int | None) -> Attention:
     return Attention(experts or experts_for(ds))  # PyTorch's own start
 
 
@@ -103,7 +104,7 @@ def experts_for(ds: Dataset) -> int:
     return k
 
 
-def cross_attention(ds: Dataset, experts: int | None = None) -> CrossAttention:
+def cross_attention(ds: Dataset, experts: int | None) -> CrossAttention:
     colours = _needs_photos(ds, "cross-attention")
     return CrossAttention(experts or ds.num_classes, colours=colours)  # make_model starts it from the data
 

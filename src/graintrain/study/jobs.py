@@ -43,7 +43,7 @@ class Job:
 def estimate(k: int, seeds: tuple[int, ...], models: tuple[str, ...], config: StudyConfig) -> float:
     """Rough seconds on one core for these runs (see RUN_SECONDS)."""
     if models == (STACKED,):
-        steps = cell_runs(k, 0, config.noise, config.points)[STACKED].recipe().per_start
+        steps = cell_runs(k, 0, config.noise, config.points)[STACKED].plan.recipe.per_start
         blocks = [min(STACK_CHUNK, len(seeds) - i) for i in range(0, len(seeds), STACK_CHUNK)]
         return sum(steps * (STACK_STEP_SECONDS + STACK_FLOAT_SECONDS * m * k * config.points) for m in blocks)
     return len(seeds) * sum(RUN_SECONDS[m][0] + RUN_SECONDS[m][1] * k for m in models)

@@ -60,7 +60,7 @@ def run_blended(k: int, seeds: tuple[int, ...], noise: float, points: int,
     models = [seeded_build(lambda r=r, d=d: r.build(d), r.seed) for r, d in zip(runs, data)]
     x, z, y = (torch.stack([getattr(d.train, a) for d in data]) for a in "xzy")  # (M, N)
     began = time.perf_counter()
-    fit_stacked(models, x, z, y, runs[0].recipe(), chunk=STACK_CHUNK)
+    fit_stacked(models, x, z, y, runs[0].plan.recipe, chunk=STACK_CHUNK)
     seconds = (time.perf_counter() - began) / len(seeds)
     return [_row(k, s, "attention-blended", m, d, seconds) for s, m, d in zip(seeds, models, data)]
 

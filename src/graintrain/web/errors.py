@@ -14,6 +14,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from ..options import OptionError
+
 MAX_MESSAGE = 300  # characters of one error message
 MAX_ERRORS = 20  # errors listed in one answer; a body with 200,000 wrong keys got an 18 MB answer
 _AT = re.compile(r"line (\d+) column (\d+)")
@@ -44,9 +46,12 @@ def plain(errors: list[dict], body: bytes = b"") -> list[dict]:
     out = []
     for e in errors:
         loc = [p if isinstance(p, int) else safe(p, 60) for p in e.get("loc", ())]
-        if e.get("type") == "json_invalid" and (key := field_at(body, str(e.get("msg", "")))):
+        msg = e.get("msg", "")
+        if e.get("type") == "json_invalid" and (key := field_at(body, str(msg))):
             loc.append(key)
-        out.append({"loc": loc, "msg": safe(e.get("msg", "")), "type": safe(e.get("type", ""), 60)})
+        if isinstance(cause := (e.get("ctx") or {}).get("error"), OptionError):  # a run's check names its setting
+            loc, msg = [*loc, cause.name], f"{cause.name} {cause.complaint}"
+        out.append({"loc": loc, "msg": safe(msg), "type": safe(e.get("type", ""), 60)})
         if len(out) == MAX_ERRORS and len(errors) > MAX_ERRORS:
             out.append({"loc": [], "msg": f"and {len(errors) - MAX_ERRORS:,} more errors like these",
                         "type": "too_many_errors"})

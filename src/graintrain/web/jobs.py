@@ -71,7 +71,7 @@ class Job:
         with self.lock:
             self.state = torch.load(io.BytesIO(state)) if state else None
             self.worker = None
-            self.settings = self.settings.model_copy(update={"csv": None})
+            self.settings = self.settings.without_csv()
             self.events = [without_drawing(e) if e["type"] == "progress" else e for e in self.events]
             self.events.append(event)
             self.status = status

@@ -80,12 +80,9 @@ def _train(conn: Connection, control, settings: JobSettings, time_limit: float) 
     """Train one job, sending its events as they happen; the last one carries the parameters."""
     began = time.monotonic()
     model = None
+    total = settings.plan.total_steps
     try:
-        data = settings.data()
-        probe = settings.probe(data)  # the recipe is checked against the model before anything streams
-        opening = started(settings, data, probe)
-        total = opening["total"]
-        conn.send(opening)
+        data = settings.plan.data.make()  # the server checked the settings on a sample of it; all of it here
         pending: list[float] = []
         last, every = 0.0, UPDATE_SECONDS  # a photo model's snapshot takes 30 ms here: then less often
         step_seconds = events.WATCH_SECONDS / total if settings.pace == "watch" else 0.0
@@ -114,9 +111,11 @@ def _train(conn: Connection, control, settings: JobSettings, time_limit: float) 
 
         def watch(built: torch.nn.Module) -> None:  # progress events draw the start in training
             nonlocal model
+            if model is None:  # the first start opens the stream: its size, its data, the recipe
+                conn.send(started(settings, data, built))
             model = built
 
-        result = settings.fit(data, on_step=on_step, on_build=watch)
+        result = settings.plan.fit(data, on_step=on_step, on_build=watch)
         summary = done(result.model, data, total, result.losses[-1] if result.losses else None,
                        time.monotonic() - began, result.best)
         conn.send(summary | {"state": state_dict_bytes(result.model.state_dict())})

@@ -50,7 +50,7 @@ def replay(trained: list[Trained], draw: Callable[[list], dict],
     """Frames from the snapshots of one or more runs with the same schedule: draw(models) per step,
     and stats(models), the numbers beside the plot as they stood at that step."""
     first = trained[0]
-    last = first.run.recipe().stages[-1]  # the loss shown is the one training lowered last
+    last = first.run.plan.recipe.stages[-1]  # the loss shown is the one training lowered last
     frames: list[dict] = []
     if not first.fit.snapshots:
         return frames

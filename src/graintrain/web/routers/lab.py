@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import math
 from typing import Literal
@@ -162,10 +163,11 @@ async def preview(request: Request) -> Preview:
         # A large dataset is shown by a sample made the same way (its seed and options), so that
         # a preview costs the server no more than a default-sized dataset does.
         asked = settings.n
-        shown = settings if not asked or asked <= PREVIEW_POINTS else settings.model_copy(update={"n": PREVIEW_POINTS})
-        data = await run_in_threadpool(shown.data)
+        sampled = bool(asked and asked > PREVIEW_POINTS)
+        shown = dataclasses.replace(settings.plan.data, n=PREVIEW_POINTS) if sampled else settings.plan.data
+        data = await run_in_threadpool(shown.make)
         return Preview(dataset=data.name, classes=list(data.classes), points=points(data),
-                       sample_of=asked if shown is not settings else None)
+                       sample_of=asked if sampled else None)
     finally:
         previews.release()
 
