@@ -366,7 +366,7 @@ def test_finished_jobs_are_kept_for_minutes_within_a_memory_bound():
     settings = JobSettings(model="line", dataset="white")
     for i in range(60):
         job = Job(f"j{i}", settings)
-        job.finish("done", {"type": "done", "state": None})
+        job.finish({"type": "done", "state": None})
         manager.jobs[job.id] = job
     manager._forget_old()
     assert len(manager.jobs) == 60

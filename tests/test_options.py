@@ -63,3 +63,25 @@ def test_a_run_refuses_data_not_made_with_its_own_data_settings():
     assert len(grains.fit(make_dataset("three-grains", darkness=(0.0, 0.5, 0.95))).losses) == 3
     with pytest.raises(ValueError, match="dataset=three-grains"):
         grains.fit(make_dataset("white"))
+
+
+def test_the_readme_states_the_limits_that_are_declared():
+    """The README tells a teacher what one server allows; each number there is read from the one
+    declaration the code checks by, so the two cannot drift apart unseen."""
+    from pathlib import Path
+
+    from graintrain.datasets import POINTS
+    from graintrain.models import HIDDEN
+    from graintrain.recipe import RESTARTS, STEPS
+    from graintrain.upload import CSV_MAX_LABELS, CSV_MAX_ROWS
+    from graintrain.web.run_settings import MAX_PHOTO_BYTES, MAX_UPLOAD
+    from graintrain.web.settings import Settings
+
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    defaults = Settings()
+    for said in (f"steps ≤ {STEPS.high:,} a start and ≤ {RESTARTS.high} starts", f"points ≤ {POINTS.high:,}",
+                 f"layers ≤ {HIDDEN.most} of ≤ {HIDDEN.high} units", f"photos ≤ {MAX_PHOTO_BYTES // 2**20} MB",
+                 f"uploads ≤ {MAX_UPLOAD // 10**6} MB ({CSV_MAX_ROWS:,} rows, {CSV_MAX_LABELS} labels)",
+                 f"{defaults.queue_limit} more may wait, and each stops after {defaults.job_seconds:g} s",
+                 f"at most {defaults.max_connections:,} connections"):
+        assert said in readme, said

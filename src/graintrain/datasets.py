@@ -216,7 +216,7 @@ DATASETS: dict[str, DatasetSpec] = {
 
 # Every generated dataset takes these two; None leaves each dataset's own default.
 DATA_OPTIONS = (
-    Option("n", "int", None, "number of training points (default: the dataset's own)", low=4, high=20_000,
+    POINTS := Option("n", "int", None, "number of training points (default: the dataset's own)", low=4, high=20_000,
            label="points"),
     Option("noise", "float", None, "noise standard deviation on the water (default: the dataset's own)",
            low=0.0, high=5.0),

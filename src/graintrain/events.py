@@ -121,12 +121,20 @@ class Error(Event):
     message: str  # why, in words
 
 
+class Ready(Event):
+    """A training process has imported PyTorch and waits for jobs (to the server only, never streamed)."""
+
+    type: Literal["ready"] = "ready"
+
+
 def _kind(model: type[Event]) -> str:
     return model.model_fields["type"].default
 
 
 EVENTS = {_kind(m): m for m in (Queued, Started, Progress, Paused, Resumed, Done, Stopped, Error)}
 FINAL = tuple(_kind(m) for m in (Done, Stopped, Error))  # the types that end a job, each its last event
+STOPPED = _kind(Stopped)
+EXPORTABLE = (_kind(Done), STOPPED)  # the ends after which a job's parameters can be downloaded
 
 
 def without_drawing(event: dict) -> dict:

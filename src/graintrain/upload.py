@@ -8,7 +8,8 @@ import math
 
 import torch
 
-from .datasets import Dataset, Split
+from .datasets import POINTS, Dataset, Split
+from .models import EXPERTS
 
 
 class CSVError(ValueError):
@@ -17,8 +18,8 @@ class CSVError(ValueError):
 
 UPLOAD = "upload"  # the dataset name a reader's own CSV goes by, in the lab and its API
 CSV_COLUMNS = ("cups", "darkness", "water")  # required; "label" is optional
-CSV_MAX_ROWS = 20_000  # the same bound as generated data
-CSV_MAX_LABELS = 16  # classes become experts and units: more would make the models themselves huge
+CSV_MAX_ROWS = POINTS.high  # as many points as generated data may have
+CSV_MAX_LABELS = EXPERTS.high  # each class may become an expert: no more classes than attention takes experts
 CSV_MAX_VALUE = 1e6  # beyond this, squared errors in 32-bit floats lose all precision or overflow
 
 

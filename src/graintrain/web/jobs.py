@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..events import FINAL, Error, Paused, Queued, Resumed, Stopped, without_drawing
+from ..events import FINAL, STOPPED, Error, Paused, Queued, Resumed, Stopped, without_drawing
 from ..lab import points, state_dict_bytes, state_dict_json  # noqa: F401  re-exported
 from .run_settings import UPLOAD, JobSettings  # noqa: F401  re-exported
 from .worker import PAUSE, RUN, STOP, WARM_SECONDS, Worker, WorkerLost, WorkerPool
@@ -64,8 +64,8 @@ class Job:
         if self.worker is not None:
             self.worker.control.value = flag
 
-    def finish(self, status: str, event: dict) -> None:
-        """End the job: its last event. What it keeps is only what exports and late readers need:
+    def finish(self, event: dict) -> None:
+        """End the job: its last event, whose type is the job's final status. What it keeps is only what exports and late readers need:
         the parameters; progress as step and loss; the settings without the uploaded CSV."""
         state = event.pop("state", None)
         with self.lock:
@@ -74,7 +74,7 @@ class Job:
             self.settings = self.settings.without_csv()
             self.events = [without_drawing(e) if e["type"] == "progress" else e for e in self.events]
             self.events.append(event)
-            self.status = status
+            self.status = event["type"]
             self.ended = time.monotonic()
             self.size = sum(t.nelement() * t.element_size() for t in (self.state or {}).values()) + \
                 sum(64 + 16 * len(e.get("losses", ())) for e in self.events)
@@ -163,7 +163,7 @@ class JobManager:
             if waiting:
                 self._leave_queue(job)
         if waiting:
-            job.finish("stopped", Stopped(message=reason, exportable=False).dump())
+            job.finish(Stopped(message=reason, exportable=False).dump())
 
     def pause(self, job: Job) -> None:
         """Hold a running job at its next step (its time limit keeps running)."""
@@ -224,18 +224,18 @@ class JobManager:
                 self.pool.give_back(worker)
             last = Stopped(message=job.stop_reason) if job.stop_reason else \
                 Error(message=f"no training process was ready within {WARM_SECONDS:g} s")
-            job.finish(last.type, last.dump())
+            job.finish(last.dump())
             return
         try:
             worker.train(job.settings, self.time_limit)
             last = self._relay(job, worker)
         except WorkerLost as lost:
-            job.finish("error", Error(message=f"{lost}; a fresh process takes its place").dump())
+            job.finish(Error(message=f"{lost}; a fresh process takes its place").dump())
             self.pool.replace(worker)
             return
-        if last["type"] == "stopped":
+        if last["type"] == STOPPED:
             last |= {"message": job.stop_reason or last["message"], "exportable": last["state"] is not None}
-        job.finish(last["type"], last)
+        job.finish(last)
         self.pool.give_back(worker)
 
     def _warm_worker(self, job: Job) -> Worker | None:

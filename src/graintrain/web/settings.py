@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from ..cache import default_cache_dir
+from .run_settings import MAX_UPLOAD
 
 
 # The bounds on what clients may hold, which a server's owner may want to change without a flag each.
@@ -24,7 +25,7 @@ class Settings(BaseModel):
     queue_limit: int = Field(16, ge=0)  # jobs allowed to wait; past that the lab answers 429
     job_seconds: float = Field(60.0, gt=0)  # a job is stopped after this long
     hang_seconds: float = Field(5.0, gt=0)  # a worker silent this long past its job's end is taken for hung
-    max_body: int = Field(3_000_000, ge=1)  # bytes of a request body: room for a 2 MB CSV in JSON
+    max_body: int = Field(MAX_UPLOAD * 3 // 2, ge=1)  # bytes of a request body: room for the largest CSV in JSON
     body_seconds: float = Field(10.0, gt=0)  # a request body must arrive within this long
     heartbeat_seconds: float = Field(15.0, gt=0)  # a quiet event stream sends a comment this often
     # What one client may hold (web/server.py): past max_connections a new one is answered 503 at

@@ -66,7 +66,7 @@ def _serve(conn: Connection, control, parent: int) -> None:
     torch.set_num_threads(1)  # one process per core; one thread also keeps runs repeatable
     gc.freeze()  # what the imports made lives as long as the worker: collections after each job skip it
     try:
-        conn.send({"type": "ready"})
+        conn.send(events.Ready().dump())
         while (job := conn.recv()) is not None:
             try:
                 _train(conn, control, *job)

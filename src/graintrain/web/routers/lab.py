@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ValidationError
 
-from ...events import FINAL
+from ...events import EXPORTABLE, FINAL
 from ...lab import registry as lab_registry
 from ..presets import PRESETS
 from ..jobs import Job, JobManager, JobSettings, QueueFull, points, state_dict_bytes, state_dict_json
@@ -238,7 +238,7 @@ def stop(job: Job = Depends(owned_job), jobs: JobManager = Depends(get_jobs)) ->
 
 def _finished_state(job: Job) -> dict:
     """The parameters of a job that is done, or of one stopped part-way (as they stood)."""
-    if job.status not in ("done", "stopped") or job.state is None:
+    if job.status not in EXPORTABLE or job.state is None:
         raise HTTPException(status_code=409, detail=f"job {job.id} is {job.status}; "
                                                     "its model is ready once it is done or stopped")
     return job.state
