@@ -8,14 +8,15 @@ __version__ = "0.8.0"  # part of every cache key: bump it when any trained numbe
 # when one of its names is first asked for, so that a command that needs no PyTorch (graintrain
 # models) does not import it by importing the package.
 _FROM = {
-    "datasets": ("DATASETS", "GRAINS", "Dataset", "Grain", "Split", "make_dataset"),
+    "datasets": ("DATASETS", "GRAINS", "Dataset", "DatasetSpec", "Grain", "Split", "generate", "make_dataset"),
     "options": ("Option", "OptionError"),
     "metrics": ("Match", "accuracy", "expert_errors", "gate_accuracy", "least_squares_optimum", "look_alikes",
                 "match_experts", "midpoint_mse", "mse", "slope_error"),
-    "models": ("MODELS", "ModelSpec", "hand_set", "make_model", "num_parameters", "Attention",
+    "models": ("MODELS", "ModelSpec", "build_model", "hand_set", "make_model", "num_parameters", "Attention",
                "Classifier", "CNN", "CnnMlp", "CrossAttention", "Line", "MLP", "Pipeline", "Plane",
                "ReluSwitch", "SigmaPi"),
     "runs": ("Run",),
+    "plan": ("DataSpec", "Plan"),
     "recipe": ("Recipe", "Stage", "TrainingDiverged"),
     "train": ("OBJECTIVES", "Fit", "fit", "seeded_build", "snapshot_model"),
 }
