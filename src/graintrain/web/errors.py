@@ -50,7 +50,7 @@ def plain(errors: list[dict], body: bytes = b"") -> list[dict]:
         if e.get("type") == "json_invalid" and (key := field_at(body, str(msg))):
             loc.append(key)
         if isinstance(cause := (e.get("ctx") or {}).get("error"), OptionError):  # a run's check names its setting
-            loc, msg = [*loc, cause.name], f"{cause.name} {cause.complaint}"
+            loc, msg = [*loc, cause.name], cause.complaint  # the page shows "lr: must be above 0 ..."
         out.append({"loc": loc, "msg": safe(msg), "type": safe(e.get("type", ""), 60)})
         if len(out) == MAX_ERRORS and len(errors) > MAX_ERRORS:
             out.append({"loc": [], "msg": f"and {len(errors) - MAX_ERRORS:,} more errors like these",
