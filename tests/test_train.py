@@ -305,6 +305,8 @@ def test_the_relu_switch_works_out_its_labelled_gradient_by_hand():
 class _Cubic(torch.nn.Module):
     """y = w·(1, x, x², x³): four weights, their squared error's gradient easy to write out."""
 
+    reads = "z"  # what Split.selector hands it (it reads only x)
+
     def __init__(self):
         super().__init__()
         self.w = torch.nn.Parameter(torch.tensor([0.1, -0.2, 0.3, -0.05]))
@@ -352,3 +354,10 @@ def test_a_recipes_bounds_and_optimizers_are_declared_once():
         Stage(steps=STEPS.high + 1)
     with pytest.raises(ValueError, match="at least one stage"):
         Recipe(())
+
+def test_a_model_that_does_not_say_what_it_reads_is_told_how_to():
+    class Bare(torch.nn.Module):
+        def forward(self, x, z):
+            return x
+    with pytest.raises(ValueError, match='Bare does not declare what it reads: give its class reads = "z"'):
+        DATA.train.selector(Bare())

@@ -65,11 +65,15 @@ class Split:
 
     def selector(self, model) -> Tensor:
         """What ``model`` chooses by: the photos for a model that reads them, the recipe card (the
-        context's examples, then the query token) for one that reads in context, else the reading z."""
-        reads = getattr(model, "reads", "z")
+        context's examples, then the query token) for one that reads in context, else the reading z.
+        Each model class declares which, as ``reads = "z"``, ``"photo"`` or ``"context"``."""
+        reads = getattr(type(model), "reads", None)  # None: a class that does not say
+        if reads not in ("z", "photo", "context"):
+            raise ValueError(f"{type(model).__name__} does not declare what it reads: give its class "
+                             "reads = \"z\", \"photo\" or \"context\"")
         if reads == "context":
             return self.card(type(model).__name__)
-        if reads != "photo":
+        if reads == "z":
             return self.z
         if self.photo is None:
             raise ValueError(f"{type(model).__name__} reads photos of the grains; these points have none")

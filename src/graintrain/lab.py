@@ -14,6 +14,8 @@ from .datasets import DATASETS, Dataset
 from .events import Done, Progress, Started, published
 from .metrics import evaluate
 from .models import MODELS, num_parameters
+from .models.attention import Attention
+from .models.classifier import Classifier
 from .palette import palette
 from .runs import schema
 from .upload import UPLOAD
@@ -94,7 +96,7 @@ def _reads(model: torch.nn.Module, data: Dataset, zs: torch.Tensor, label: int |
     """What the model reads at each darkness in zs: zs itself; for a model that reads photos, the
     photo of the training point (of class ``label``, if it has any) nearest in darkness; for one that
     reads recipe cards, the first such training card's examples, asked about each (x, z) in turn."""
-    reads = getattr(model, "reads", "z")
+    reads = model.reads
     if reads not in ("photo", "context"):
         return zs
     pool = (data.train.label == label).nonzero().flatten() if label is not None else torch.arange(0)
@@ -117,10 +119,10 @@ def snapshot(model: torch.nn.Module, data: Dataset) -> dict:
     xs = torch.linspace(float(x_all.min()), float(x_all.max()), GRID)  # (G,)
     zs = torch.linspace(float(z_all.min()), float(z_all.max()), GRID)  # (G,) the selector's own range
     out: dict = {"grid": {"x": _round(xs), "z": _round(zs)}}
-    if hasattr(model, "probabilities"):
+    if isinstance(model, Classifier):
         out["probabilities"] = _round(model.probabilities(zs).T)  # (C, G)
         return out
-    if getattr(model, "reads", "z") == "context":  # each held-out card, asked about every amount
+    if model.reads == "context":  # each held-out card, asked about every amount
         near = data.near
         out["cards"] = []
         for i in range(min(CARDS, len(near))):
@@ -136,11 +138,11 @@ def snapshot(model: torch.nn.Module, data: Dataset) -> dict:
         level = float(members.median()) if len(members) else float(z_all.median())
         curves.append({"z": round(level, 4), "y": _round(model(xs, _reads(model, data, torch.full_like(xs, level), k, xs)))})
     out["curves"] = curves
-    if hasattr(model, "experts") and getattr(model, "reads", "z") == "photo":
+    if isinstance(model, Attention) and model.reads == "photo":
         row = first_of_each(data.near, data.num_classes, PHOTOS)
         model(data.near.x[row], data.near.photo[row])
         out["gates"] = _round(model.weights.T)  # (K, m) attention weights on the held-out row
-    elif hasattr(model, "experts"):
+    elif isinstance(model, Attention):
         model(torch.zeros_like(zs), _reads(model, data, zs))
         out["weights"] = _round(model.weights.T)  # (K, G) attention weights over z
     return out

@@ -11,6 +11,8 @@ from torch.func import functional_call, jacrev
 
 from .datasets import Dataset, Split
 from .models import num_parameters
+from .models.attention import Attention
+from .models.classifier import Classifier
 
 
 @torch.no_grad()
@@ -98,7 +100,7 @@ def slope_error(model: nn.Module, data: Dataset) -> float:
     low_x, high_x = data.train.x.min().item(), data.train.x.max().item()
     x = torch.linspace(low_x, high_x, 11)  # (11,) the measured range, read from the data
     step = 0.025 * (high_x - low_x) or 0.05
-    photos = getattr(model, "reads", "z") == "photo"
+    photos = model.reads == "photo"
     for k, ((low, high), slope) in enumerate(zip(data.regions.tolist(), data.slopes.tolist())):
         if photos:
             seen = data.train.selector(model)[data.train.label == k][:9]  # (m, 3, H, W)
@@ -113,9 +115,14 @@ def slope_error(model: nn.Module, data: Dataset) -> float:
     return sum(errors) / len(errors)
 
 
+def _linear_experts(model: nn.Module) -> bool:
+    """Whether the model is attention whose experts are lines in x (CrossAttention is attention too)."""
+    return isinstance(model, Attention) and isinstance(model.value, nn.Linear)
+
+
 def _gated(model: nn.Module) -> None:
     """ValueError, naming the model, unless it has a gate over linear experts to judge."""
-    if not (hasattr(model, "experts") and isinstance(getattr(model, "value", None), nn.Linear)):
+    if not _linear_experts(model):
         raise ValueError(f"{type(model).__name__} has no gate over linear experts to judge; "
                          "gate_accuracy and expert_errors read attention models (attention, cross-attention)")
 
@@ -169,7 +176,7 @@ def evaluate(model: nn.Module, data: Dataset) -> dict:
     error; models with linear experts also get their experts matched to the true lines.
     """
     out: dict = {"num_parameters": num_parameters(model)}
-    if hasattr(model, "probabilities"):
+    if isinstance(model, Classifier):
         return out | {"train_accuracy": accuracy(model, data.train), "test_accuracy": accuracy(model, data.test)}
     far = data.far
     out |= {"train_mse": mse(model, data.train), "test_mse": mse(model, data.near),
@@ -178,7 +185,7 @@ def evaluate(model: nn.Module, data: Dataset) -> dict:
     known = bool(torch.isfinite(data.slopes).all())
     if known and data.regions is not None:
         out["slope_error"] = slope_error(model, data)
-    if known and hasattr(model, "experts") and isinstance(getattr(model, "value", None), nn.Linear):
+    if known and _linear_experts(model):
         match = match_experts(model, data)
         out["expert_error"] = match.error
         out["experts"] = {"classes": [data.classes[c] for c in match.classes], "slopes": match.slopes,

@@ -45,6 +45,8 @@ class Attention(nn.Module):
     """y = Σ_k softmax(K(z̃))_k · V(x)_k with z̃ = (z − shift) / scale; K and V are any modules with
     K outputs, linear by default."""
 
+    reads = "z"  # Split.selector feeds it the darkness reading
+
     def __init__(self, experts: int = 3, key: nn.Module | None = None,
                  value: nn.Module | None = None, edge: float = 2.0, init: str = "data"):
         super().__init__()

@@ -6,6 +6,8 @@ from torch import Tensor, nn
 class Classifier(nn.Module):
     """p = softmax(w·z + b): one score per class, linear in the darkness z; returns the scores."""
 
+    reads = "z"  # Split.selector feeds it the darkness reading
+
     def __init__(self, classes: int = 3):
         super().__init__()
         self.score = nn.Linear(1, classes)

@@ -7,6 +7,8 @@ from torch import Tensor, nn
 class Line(nn.Module):
     """y = w·x + b: a single recipe, blind to the darkness z."""
 
+    reads = "z"  # Split.selector feeds it the darkness reading
+
     def __init__(self):
         super().__init__()
         self.w = nn.Parameter(torch.randn(()))  # the ratio: water for each cup of grain

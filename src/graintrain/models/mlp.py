@@ -25,6 +25,8 @@ def relu_layers(sizes: list[int]) -> nn.Sequential:
 class MLP(nn.Module):
     """y = W_L·relu(… relu(W_1·[x, z] + b_1) …) + b_L; hidden=(2,) has 9 parameters, (10,) has 41."""
 
+    reads = "z"  # Split.selector feeds it the darkness reading
+
     def __init__(self, hidden: tuple[int, ...] = (10,)):
         super().__init__()
         self.layers = relu_layers([2, *hidden, 1])

@@ -8,6 +8,8 @@ from .classifier import Classifier
 class Pipeline(nn.Module):
     """y = w_k·x + b_k with k = argmax_k p_k(z): a hard switch, so no gradient crosses it."""
 
+    reads = "z"  # Split.selector feeds it the darkness reading
+
     def __init__(self, classes: int = 3):
         super().__init__()
         self.classifier = Classifier(classes)

@@ -7,6 +7,8 @@ from torch import Tensor, nn
 class Plane(nn.Module):
     """y = a·x + b·z + c: the darkness z shifts the answer up or down by a constant."""
 
+    reads = "z"  # Split.selector feeds it the darkness reading
+
     def __init__(self):
         super().__init__()
         self.a = nn.Parameter(torch.randn(()))  # water per cup of grain, the same for every grain

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 class ReluSwitch(nn.Module):
     """y = Σ_k relu(w_k·x + Σ_j u_kj·p_j(z) + b_k), with p the classifier's softmax."""
 
+    reads = "z"  # Split.selector feeds it the darkness reading
+
     def __init__(self, classes: int = 3):
         super().__init__()
         self.classifier = Classifier(classes)

@@ -7,6 +7,8 @@ from torch import Tensor, nn
 class SigmaPi(nn.Module):
     """y = a·x + b·x·z + c = (a + b·z)·x + c: the ratio itself grows linearly with darkness."""
 
+    reads = "z"  # Split.selector feeds it the darkness reading
+
     def __init__(self):
         super().__init__()
         self.a = nn.Parameter(torch.randn(()))  # ratio of the whitest grain (z = 0)

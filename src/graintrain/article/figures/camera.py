@@ -178,7 +178,7 @@ def meter_vs_camera(get) -> Figure:
     test = data.test
     pick = first_of_each(test, data.num_classes, 1)  # (C,) one held-out point per grain
     for col, r in enumerate(runs, 1):
-        reads = getattr(r.model, "reads", "z") == "photo"
+        reads = r.model.reads == "photo"
         for k, grain in enumerate(data.classes):
             mask = test.label == k
             fig.add_trace(go.Scatter(x=_values(test.x[mask]), y=_values(test.y[mask]), mode="markers",
