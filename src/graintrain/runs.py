@@ -3,9 +3,10 @@
 ``Run`` is one validated description of a run: a registered model and dataset, their options, any
 change to the model's recipe, and the seed. Its fields are made from the options each registry
 declares (the seed and the recipe's in ``recipe.py``, the data's in ``datasets.py``, the models' in
-``models/``), so a bound is written once. The CLI makes its flags from the same declarations and
-the lab its form (through ``/api/registry``); ``key`` names the run in the cache, ``query`` is the
-lab link that trains it, and ``fit`` trains it with the one trainer.
+``models/``), so a bound is written once, and checked once, when the Run is made, which resolves
+it into ``plan`` (``plan.py``). The CLI makes its flags from the same declarations and the lab its
+form (through ``/api/registry``); ``key`` names the run in the cache, ``query`` is the lab link
+that trains it, and ``fit`` trains it by its plan with the one trainer.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from .datasets import DATA_OPTIONS, DATASETS, Dataset, dataset_options
 from .models import MODELS
 from .options import Option, OptionError, check_options, takers
 from .recipe import RECIPE_OPTIONS, SEED, Recipe
-from .run_options import GROUPS, OPTIONS
 from .plan import DataSpec, Plan
+from .run_options import GROUPS, OPTIONS
 from .train import SEEDING, Fit
 
 
