@@ -359,5 +359,5 @@ def test_a_model_that_does_not_say_what_it_reads_is_told_how_to():
     class Bare(torch.nn.Module):
         def forward(self, x, z):
             return x
-    with pytest.raises(ValueError, match='Bare does not declare what it reads: give its class reads = "z"'):
+    with pytest.raises(ValueError, match="Bare does not declare what it reads: give its class reads = one of 'z', 'photo', 'context'"):
         DATA.train.selector(Bare())

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from .options import Option, check_options, load
+from .options import Option, check_options, load, with_defaults
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -38,6 +38,9 @@ GRAINS = {
     "brown": Grain("brown rice", 0.5, 3.0),
     "franken": Grain("franken-grain", 0.95, 1.0),
 }
+
+
+READS = ("z", "photo", "context")  # what a model's class may say it reads (Split.selector)
 
 
 @dataclass
@@ -68,9 +71,9 @@ class Split:
         context's examples, then the query token) for one that reads in context, else the reading z.
         Each model class declares which, as ``reads = "z"``, ``"photo"`` or ``"context"``."""
         reads = getattr(type(model), "reads", None)  # None: a class that does not say
-        if reads not in ("z", "photo", "context"):
+        if reads not in READS:
             raise ValueError(f"{type(model).__name__} does not declare what it reads: give its class "
-                             "reads = \"z\", \"photo\" or \"context\"")
+                             f"reads = one of {', '.join(map(repr, READS))}")
         if reads == "context":
             return self.card(type(model).__name__)
         if reads == "z":
@@ -238,15 +241,14 @@ def make_dataset(name: str, n: int | None = None, noise: float | None = None, se
     leaves out take the dataset's declared defaults."""
     if name not in DATASETS:
         raise KeyError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
-    common = {o.name: o.check(v) for o, v in zip(DATA_OPTIONS, (n, noise)) if v is not None}
-    return generate(name, seed=seed, **common, **dataset_options(name, options))
-
-
-def generate(name: str, n: int | None = None, noise: float | None = None, seed: int = 0, **options) -> Dataset:
-    """A registered dataset from settings already checked (a run's plan), declared defaults filled."""
     spec = DATASETS[name]
-    declared = {o.name: o.default for o in spec.options}  # each default declared in the registry only
-    data = spec.make(n=spec.n if n is None else n, noise=spec.noise if noise is None else noise, seed=seed,
-                     **{**declared, **options})
+    n, noise = (spec_value if v is None else o.check(v)
+                for o, v, spec_value in zip(DATA_OPTIONS, (n, noise), (spec.n, spec.noise)))
+    return generate(name, n, noise, seed, **with_defaults(spec.options, dataset_options(name, options)))
+
+
+def generate(name: str, n: int, noise: float, seed: int, **options) -> Dataset:
+    """A registered dataset from settings already checked and filled (make_dataset, a run's plan)."""
+    data = DATASETS[name].make(n=n, noise=noise, seed=seed, **options)
     data.options = {**options, **data.options}  # what it was made with, so a run can tell (Run.fit)
     return data

@@ -163,7 +163,8 @@ def started(run, data: Dataset, model: torch.nn.Module) -> dict:
 
 def found_experts(run, data: Dataset) -> bool:
     """Whether the run's experts were counted from its data rather than given or one per class."""
-    return not data.labelled and dict(run.plan.options).get("experts", 0) is None
+    options = dict(run.plan.options)
+    return not data.labelled and "experts" in options and options["experts"] is None
 
 
 def done(model: torch.nn.Module, data: Dataset, step: int, loss: float | None, seconds: float,

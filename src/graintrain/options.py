@@ -134,6 +134,11 @@ def takers(registry: dict, name: str) -> list[str]:
     return [entry for entry, spec in registry.items() if any(o.name == name for o in spec.options)]
 
 
+def with_defaults(declared: tuple[Option, ...], given: dict) -> dict:
+    """Every declared option's value: the given one, else its declared default."""
+    return {o.name: o.default for o in declared} | given
+
+
 def check_options(registry: dict, entry: str, given: dict, what: str) -> dict:
     """The given options checked against ``registry[entry]``'s declarations (None values dropped);
     OptionError names any option that the entry does not take, and who takes it."""

@@ -21,7 +21,7 @@ from torch import nn
 
 from .datasets import DATA_OPTIONS, DATASETS, Dataset, dataset_options
 from .models import MODELS
-from .options import Option, OptionError, check_options, takers
+from .options import Option, OptionError, check_options, takers, with_defaults
 from .recipe import RECIPE_OPTIONS, SEED, Recipe
 from .plan import DataSpec, Plan
 from .run_options import GROUPS, OPTIONS
@@ -75,8 +75,7 @@ class _Run(BaseModel):
             if stage.objective not in spec.objectives:
                 raise OptionError("objective", f"{stage.objective} cannot train {self.model}, which "
                                                f"trains on {' or '.join(spec.objectives)}")
-        self._plan = Plan(self.model, tuple({**{o.name: o.default for o in spec.options}, **options}.items()),
-                          self._data_spec(), recipe)
+        self._plan = Plan(self.model, tuple(with_defaults(spec.options, options).items()), self._data_spec(), recipe)
         return self
 
     @property
@@ -108,7 +107,7 @@ class _Run(BaseModel):
         spec = DATASETS[self.dataset]
         own = dataset_options(self.dataset, self.data_options())
         return DataSpec(self.dataset, SEED.check(self.seed), given.get("n", spec.n), given.get("noise", spec.noise),
-                        tuple({**{o.name: o.default for o in spec.options}, **own}.items()))
+                        tuple(with_defaults(spec.options, own).items()))
 
     def _recipe(self) -> Recipe:
         """The model's registered recipe with this run's seed and snapshots; any of optimizer,

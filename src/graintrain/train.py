@@ -82,6 +82,8 @@ def labelled(model: nn.Module, data: Split, stage: Stage) -> Tensor:
 # Each name recipe.py declares is the function of that name here ("cross-entropy": cross_entropy).
 OBJECTIVES: dict[str, Callable[[nn.Module, Split, Stage], Tensor]] = {
     name: globals()[name.replace("-", "_")] for name in OBJECTIVE_NAMES}
+
+
 @dataclass
 class Fit:
     """What training left: the best model, its loss curve, snapshots, and every start's final loss."""

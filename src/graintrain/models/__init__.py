@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from ..datasets import Dataset
-from ..options import Option, check_options, load
+from ..options import Option, check_options, load, with_defaults
 from ..recipe import Recipe, Stage
 
 if TYPE_CHECKING:
@@ -83,9 +83,13 @@ class ModelSpec:
     about: str
     recipe: Recipe = CONVEX
     options: tuple[Option, ...] = ()  # what the builder takes besides the dataset, e.g. (HIDDEN,)
-    classifies: bool = False  # True: the output is class scores, judged by accuracy, not MSE
     starts: bool = False  # True: make_model starts the model from the training data (its start())
     objectives: tuple[str, ...] = ("mse",)  # what it can be trained to lower (recipe.OBJECTIVE_NAMES)
+
+    @property
+    def classifies(self) -> bool:
+        """Whether its output is class scores, judged by accuracy, not MSE: it trains on cross-entropy alone."""
+        return self.objectives == ("cross-entropy",)
 
     @property
     def build(self) -> Callable[..., nn.Module]:
@@ -106,7 +110,7 @@ MODELS: dict[str, ModelSpec] = {
     "classifier": ModelSpec(
         "models.builders:classifier", "softmax over grain types, from d",
         Recipe(stages=(Stage("cross-entropy", "lbfgs", steps=25),)),
-        classifies=True, objectives=("cross-entropy",)),
+        objectives=("cross-entropy",)),
     "pipeline": ModelSpec(
         "models.builders:pipeline", "classifier, then a hard switch to one line per grain",
         Recipe(stages=(Stage("labelled", "lbfgs", steps=50),)), objectives=LABELLED),
@@ -155,13 +159,14 @@ def make_model(name: str, dataset: Dataset, *, start: bool = True, **options) ->
     unless ``start`` is False: a saved state is about to replace everything the start would set."""
     if name not in MODELS:
         raise KeyError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
-    return build_model(name, dataset, start=start, **check_options(MODELS, name, options, "model"))
+    checked = check_options(MODELS, name, options, "model")
+    return build_model(name, dataset, start=start, **with_defaults(MODELS[name].options, checked))
 
 
 def build_model(name: str, dataset: Dataset, *, start: bool = True, **options) -> nn.Module:
-    """A registered model from options already checked (a run's plan), declared defaults filled."""
+    """A registered model from options already checked and filled (make_model, a run's plan)."""
     spec = MODELS[name]
-    model = spec.build(dataset, **{**{o.name: o.default for o in spec.options}, **options})
+    model = spec.build(dataset, **options)
     if start and spec.starts:
         train = dataset.train
         model.start(train.x, train.selector(model), train.y)

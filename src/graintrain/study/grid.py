@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..datasets import SWITCHBOARD_OPTIONS
 from ..models import num_parameters
+from ..options import with_defaults
 
 if TYPE_CHECKING:  # runs.py brings PyTorch, which the command line's parser must not wait for
     from ..runs import Run
@@ -57,7 +58,7 @@ class StudyConfig:
 
     def describe(self) -> str:
         """The data in words, for the report: every switchboard option, given or default."""
-        option = {o.name: o.default for o in SWITCHBOARD_OPTIONS} | dict(self.shape)
+        option = with_defaults(SWITCHBOARD_OPTIONS, dict(self.shape))
         low, high = (repr(float(v)).removesuffix(".0") for v in option["selector_range"])  # exact
         noise = repr(float(option["selector_noise"])).removesuffix(".0")
         return (f"regions of {option['regions']} width, lines in {option['order']} order along z, "

@@ -65,8 +65,9 @@ class Job:
             self.worker.control.value = flag
 
     def finish(self, event: dict) -> None:
-        """End the job: its last event, whose type is the job's final status. What it keeps is only what exports and late readers need:
-        the parameters; progress as step and loss; the settings without the uploaded CSV."""
+        """End the job: its last event, whose type is the job's final status. What it keeps is only
+        what exports and late readers need: the parameters; progress as step and loss; the settings
+        without the uploaded CSV."""
         state = event.pop("state", None)
         with self.lock:
             self.state = torch.load(io.BytesIO(state)) if state else None
