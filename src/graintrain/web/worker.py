@@ -30,6 +30,7 @@ RUN, PAUSE, STOP = 0, 1, 2  # a worker's control flag: the server sets it, the j
 UPDATE_SECONDS = 0.05  # at least this long between streamed updates: at most 20 a second...
 STREAM_SHARE = 0.2  # ...unless drawing them would take more than this share of the job's time
 WARM_SECONDS = 120.0  # a new worker that has not imported PyTorch by then is taken for hung
+END_SECONDS = 0.5  # a worker told to leave that has not gone by then is killed (it has nothing to save)
 SPAWN = multiprocessing.get_context("spawn")
 
 try:  # glibc's malloc_trim, where there is one
@@ -175,11 +176,21 @@ class Worker:
 
     def end(self) -> None:
         """End the process now and wait until it has gone."""
-        self.conn.close()  # a worker between jobs reads the end of its pipe, and leaves (it ignores SIGTERM)
-        self.process.join(timeout=1)
-        if self.process.is_alive():  # one that cannot read it (stopped, or hung) ends by SIGKILL
-            self.process.kill()
-            self.process.join()
+        end_all([self])
+
+
+def end_all(workers: list[Worker], grace: float = END_SECONDS) -> None:
+    """End the workers together, and wait until all have gone: at most ``grace`` seconds for
+    them to leave on their own, then SIGKILL. One at a time, a pool of 16 took up to 16 s."""
+    for worker in workers:
+        worker.conn.close()  # a worker between jobs reads the end of its pipe, and leaves (it ignores SIGTERM)
+    deadline = time.monotonic() + grace
+    for worker in workers:
+        worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
+    for worker in workers:
+        if worker.process.is_alive():  # one that cannot read it (still starting, stopped, hung)
+            worker.process.kill()
+            worker.process.join()
 
 
 class WorkerPool:
@@ -228,8 +239,10 @@ class WorkerPool:
         """End every worker not lent out; one lent out is ended when it comes back."""
         with self.lock:
             self.closed = True
+        idle = []
         while True:
             try:
-                self.idle.get_nowait().end()
+                idle.append(self.idle.get_nowait())
             except queue.Empty:
-                return
+                break
+        end_all(idle)
