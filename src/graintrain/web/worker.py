@@ -181,7 +181,7 @@ class Worker:
 
 def end_all(workers: list[Worker], grace: float = END_SECONDS) -> None:
     """End the workers together, and wait until all have gone: at most ``grace`` seconds for
-    them to leave on their own, then SIGKILL. One at a time, a pool of 16 took up to 16 s."""
+    them to leave on their own, then SIGKILL. One at a time, each that could not hear cost a second."""
     for worker in workers:
         worker.conn.close()  # a worker between jobs reads the end of its pipe, and leaves (it ignores SIGTERM)
     deadline = time.monotonic() + grace
